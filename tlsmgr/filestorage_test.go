@@ -3,9 +3,11 @@ package tlsmgr_test
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"io/fs"
 	"os"
 	"path/filepath"
+	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
@@ -224,4 +226,43 @@ func TestFileStorageUnlockLostLease(t *testing.T) {
 
 	require.ErrorContains(t, s.Unlock(t.Context(), "x"), "lease lost")
 	require.Equal(t, "1-other", readLockFile(t, root, "x")["holder"])
+}
+
+// TestFileStorageStaleTakeoverOneWinner lets several FileStorage values
+// compete for a lock left expired by a dead holder: they all get it in
+// turn, never two at once.
+func TestFileStorageStaleTakeoverOneWinner(t *testing.T) {
+	root := t.TempDir()
+	expired, _ := json.Marshal(map[string]any{
+		"holder": "1-dead", "created": time.Now().Add(-time.Hour), "expires": time.Now().Add(-time.Minute),
+	})
+	path := filepath.Join(root, "locks", "x.lock")
+	require.NoError(t, os.MkdirAll(filepath.Dir(path), 0o700))
+	require.NoError(t, os.WriteFile(path, expired, 0o600))
+
+	ctx, cancel := context.WithTimeout(t.Context(), 20*time.Second)
+	defer cancel()
+	var holders, maxHolders atomic.Int32
+	errs := make(chan error, 8)
+	for range cap(errs) {
+		s := tlsmgr.NewFileStorage(root, tlsmgr.WithLockLease(testLease))
+		go func() {
+			if err := s.Lock(ctx, "x"); err != nil {
+				errs <- err
+				return
+			}
+			n := holders.Add(1)
+			for m := maxHolders.Load(); n > m && !maxHolders.CompareAndSwap(m, n); m = maxHolders.Load() {
+			}
+			// Hold the lock across a file system round trip so that an
+			// overlapping holder would be seen.
+			_, err := os.ReadFile(path)
+			holders.Add(-1)
+			errs <- errors.Join(err, s.Unlock(ctx, "x"))
+		}()
+	}
+	for range cap(errs) {
+		require.NoError(t, <-errs)
+	}
+	require.Equal(t, int32(1), maxHolders.Load())
 }
