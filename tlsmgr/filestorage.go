@@ -159,7 +159,7 @@ func (s *FileStorage) Delete(ctx context.Context, key string) error {
 // List returns, sorted, the keys directly under prefix ("" for the root),
 // files and directories alike, or with recursive true every file under
 // prefix at any depth. A missing prefix is reported as an error matching
-// [fs.ErrNotExist]. Temporary files of interrupted writes are skipped.
+// [fs.ErrNotExist], except the root, which is then empty. Temporary files of interrupted writes are skipped.
 func (s *FileStorage) List(ctx context.Context, prefix string, recursive bool) ([]string, error) {
 	root, err := s.prefixPath(ctx, prefix)
 	if err != nil {
@@ -170,6 +170,9 @@ func (s *FileStorage) List(ctx context.Context, prefix string, recursive bool) (
 		keys, err = walkFiles(root, prefix)
 	} else {
 		keys, err = readDirKeys(root, prefix)
+	}
+	if prefix == "" && errors.Is(err, fs.ErrNotExist) {
+		return []string{}, nil // nothing stored yet
 	}
 	if err != nil {
 		return nil, fmt.Errorf("tlsmgr: file storage: list %q: %w", prefix, err)
@@ -233,7 +236,8 @@ func (s *FileStorage) checkDir() error {
 }
 
 // mkdirs creates dir and its missing parents with mode 0700, set
-// explicitly so that the umask cannot widen or narrow it.
+// explicitly so that the umask cannot widen or narrow it, and syncs each
+// parent so that a new directory survives a crash.
 func (s *FileStorage) mkdirs(dir string) error {
 	fi, err := os.Stat(dir)
 	if err == nil {
@@ -250,10 +254,16 @@ func (s *FileStorage) mkdirs(dir string) error {
 			return err
 		}
 	}
-	if err := os.Mkdir(dir, 0o700); err != nil && !errors.Is(err, fs.ErrExist) {
+	if err := os.Mkdir(dir, 0o700); err != nil {
+		if errors.Is(err, fs.ErrExist) {
+			return nil // created by a concurrent call
+		}
 		return err
 	}
-	return os.Chmod(dir, 0o700)
+	if err := os.Chmod(dir, 0o700); err != nil {
+		return err
+	}
+	return atomicfile.SyncDir(filepath.Dir(dir))
 }
 
 // readDirKeys lists the direct children of dir as keys under prefix.

@@ -42,6 +42,9 @@ func (s *FileStorage) Lock(ctx context.Context, name string) error {
 	if err != nil {
 		return fmt.Errorf("tlsmgr: file storage: lock: %w", err)
 	}
+	if err := ctx.Err(); err != nil {
+		return fmt.Errorf("tlsmgr: file storage: lock %q: %w", name, err)
+	}
 	if err := s.mkdirs(filepath.Dir(path)); err != nil {
 		return fmt.Errorf("tlsmgr: file storage: lock %q: %w", name, err)
 	}

@@ -196,6 +196,9 @@ func (s *MemoryStorage) Lock(ctx context.Context, name string) error {
 	if err := checkKey(name); err != nil {
 		return fmt.Errorf("tlsmgr: memory storage: lock: %w", err)
 	}
+	if err := ctx.Err(); err != nil {
+		return fmt.Errorf("tlsmgr: memory storage: lock %q: %w", name, err)
+	}
 	for {
 		s.mu.Lock()
 		released, held := s.locks[name]

@@ -56,7 +56,10 @@ func testStoreLoadOverwrite(t *testing.T, a, b tlsmgr.Storage) {
 
 func testMissingKey(t *testing.T, a, _ tlsmgr.Storage) {
 	ctx := t.Context()
-	_, err := a.Load(ctx, "certificates/none.json")
+	keys, err := a.List(ctx, "", true)
+	require.NoError(t, err, "an empty store lists an empty root")
+	require.Empty(t, keys)
+	_, err = a.Load(ctx, "certificates/none.json")
 	require.ErrorIs(t, err, fs.ErrNotExist)
 	_, err = a.Stat(ctx, "certificates/none.json")
 	require.ErrorIs(t, err, fs.ErrNotExist)
@@ -225,11 +228,19 @@ func testLockNamesIndependent(t *testing.T, a, b tlsmgr.Storage) {
 }
 
 func testLockCancelled(t *testing.T, a, b tlsmgr.Storage) {
-	require.NoError(t, a.Lock(t.Context(), "x"))
-	t.Cleanup(func() { _ = a.Unlock(context.Background(), "x") })
 	ctx, cancel := context.WithCancel(t.Context())
 	cancel()
-	require.ErrorIs(t, b.Lock(ctx, "x"), context.Canceled)
+	require.ErrorIs(t, b.Lock(ctx, "free"), context.Canceled, "free lock, cancelled context")
+	require.NoError(t, a.Lock(t.Context(), "free"), "a cancelled Lock leaves the lock free")
+	require.NoError(t, a.Unlock(t.Context(), "free"))
+
+	require.NoError(t, a.Lock(t.Context(), "x"))
+	t.Cleanup(func() { _ = a.Unlock(context.Background(), "x") })
+	waiting, stop := context.WithCancel(t.Context())
+	done := make(chan error, 1)
+	go func() { done <- b.Lock(waiting, "x") }()
+	stop()
+	require.ErrorIs(t, <-done, context.Canceled, "held lock, context cancelled while waiting")
 }
 
 func testUnlockNotHeld(t *testing.T, a, _ tlsmgr.Storage) {
