@@ -17,15 +17,15 @@ import (
 	"github.com/nats-autotls/autotls/tlsmgr"
 )
 
-// testLease is the lock lease of FileStorage tests: short enough to keep
+// fileLease is the lock lease of FileStorage tests: short enough to keep
 // them fast, long enough for renewals under -race on a loaded machine.
-const testLease = 500 * time.Millisecond
+const fileLease = time.Second
 
 func TestFileStorage(t *testing.T) {
 	runStorageSuite(t, func(t *testing.T) (tlsmgr.Storage, tlsmgr.Storage) {
 		dir := t.TempDir()
-		return tlsmgr.NewFileStorage(dir, tlsmgr.WithLockLease(testLease)),
-			tlsmgr.NewFileStorage(dir, tlsmgr.WithLockLease(testLease))
+		return tlsmgr.NewFileStorage(dir, tlsmgr.WithLockLease(fileLease)),
+			tlsmgr.NewFileStorage(dir, tlsmgr.WithLockLease(fileLease))
 	})
 }
 
@@ -128,7 +128,7 @@ func readLockFile(t *testing.T, root, name string) map[string]any {
 // renewal, and its removal on Unlock.
 func TestFileStorageLockFile(t *testing.T) {
 	root := t.TempDir()
-	s := tlsmgr.NewFileStorage(root, tlsmgr.WithLockLease(testLease))
+	s := tlsmgr.NewFileStorage(root, tlsmgr.WithLockLease(fileLease))
 	require.NoError(t, s.Lock(t.Context(), "issue/x"))
 	first := readLockFile(t, root, "issue/x")
 	require.Regexp(t, `^\d+-[0-9a-f]{16}$`, first["holder"])
@@ -137,7 +137,7 @@ func TestFileStorageLockFile(t *testing.T) {
 
 	require.Eventually(t, func() bool {
 		return readLockFile(t, root, "issue/x")["expires"] != first["expires"]
-	}, 5*time.Second, testLease/10, "the holder renews its lease")
+	}, 5*time.Second, fileLease/10, "the holder renews its lease")
 	renewed := readLockFile(t, root, "issue/x")
 	require.Equal(t, first["holder"], renewed["holder"])
 	require.Equal(t, first["created"], renewed["created"])
@@ -151,11 +151,11 @@ func TestFileStorageLockFile(t *testing.T) {
 // bounded by that time never gets it, because the holder keeps renewing.
 func TestFileStorageLeaseRenewal(t *testing.T) {
 	root := t.TempDir()
-	holder := tlsmgr.NewFileStorage(root, tlsmgr.WithLockLease(testLease))
-	waiter := tlsmgr.NewFileStorage(root, tlsmgr.WithLockLease(testLease))
+	holder := tlsmgr.NewFileStorage(root, tlsmgr.WithLockLease(fileLease))
+	waiter := tlsmgr.NewFileStorage(root, tlsmgr.WithLockLease(fileLease))
 	require.NoError(t, holder.Lock(t.Context(), "x"))
 
-	ctx, cancel := context.WithTimeout(t.Context(), 3*testLease)
+	ctx, cancel := context.WithTimeout(t.Context(), 3*fileLease)
 	defer cancel()
 	require.ErrorIs(t, waiter.Lock(ctx, "x"), context.DeadlineExceeded)
 
@@ -195,10 +195,10 @@ func TestFileStorageStaleLockFiles(t *testing.T) {
 			mtime := time.Now().Add(-tc.age)
 			require.NoError(t, os.Chtimes(path, mtime, mtime))
 
-			s := tlsmgr.NewFileStorage(root, tlsmgr.WithLockLease(testLease))
+			s := tlsmgr.NewFileStorage(root, tlsmgr.WithLockLease(fileLease))
 			// Shorter than a lease: an unreadable lock file is respected
 			// for a lease after it was last written.
-			ctx, cancel := context.WithTimeout(t.Context(), testLease/2)
+			ctx, cancel := context.WithTimeout(t.Context(), fileLease/2)
 			defer cancel()
 			err := s.Lock(ctx, "x")
 			if !tc.takeOver {
@@ -216,7 +216,7 @@ func TestFileStorageStaleLockFiles(t *testing.T) {
 // over reports it on Unlock and leaves the new holder's file alone.
 func TestFileStorageUnlockLostLease(t *testing.T) {
 	root := t.TempDir()
-	s := tlsmgr.NewFileStorage(root, tlsmgr.WithLockLease(testLease))
+	s := tlsmgr.NewFileStorage(root, tlsmgr.WithLockLease(fileLease))
 	require.NoError(t, s.Lock(t.Context(), "x"))
 	other, _ := json.Marshal(map[string]any{
 		"holder": "1-other", "created": time.Now(), "expires": time.Now().Add(time.Hour),
@@ -245,7 +245,7 @@ func TestFileStorageStaleTakeoverOneWinner(t *testing.T) {
 	var holders, maxHolders atomic.Int32
 	errs := make(chan error, 8)
 	for range cap(errs) {
-		s := tlsmgr.NewFileStorage(root, tlsmgr.WithLockLease(testLease))
+		s := tlsmgr.NewFileStorage(root, tlsmgr.WithLockLease(fileLease))
 		go func() {
 			if err := s.Lock(ctx, "x"); err != nil {
 				errs <- err

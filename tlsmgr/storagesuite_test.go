@@ -157,7 +157,7 @@ func testConcurrentStoreIsAtomic(t *testing.T, a, b tlsmgr.Storage) {
 				errs <- st.Store(ctx, key, v)
 				got, err := st.Load(ctx, key)
 				errs <- err
-				if err == nil && !containsValue(values, got) {
+				if err == nil && !isOneOf(values, got) {
 					errs <- fmt.Errorf("torn read of %d bytes starting %q", len(got), got[:min(len(got), 8)])
 				}
 			}
@@ -170,8 +170,8 @@ func testConcurrentStoreIsAtomic(t *testing.T, a, b tlsmgr.Storage) {
 	}
 }
 
-// containsValue reports whether got is one of values.
-func containsValue(values [][]byte, got []byte) bool {
+// isOneOf reports whether got is one of values.
+func isOneOf(values [][]byte, got []byte) bool {
 	for _, v := range values {
 		if bytes.Equal(v, got) {
 			return true
