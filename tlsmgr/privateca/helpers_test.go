@@ -56,23 +56,56 @@ func nodeOf(t *testing.T, ca *privateca.CA) node {
 	return node{ca: ca, cert: issue(t, ca, "localhost", "127.0.0.1", "::1")}
 }
 
-// mtlsConfig is the configuration of a cluster route: mutual TLS, both ways
-// verified against the node's current Roots.
+// mtlsConfig is the configuration of a cluster route as tlsmgr builds it:
+// mutual TLS, certificates from callbacks (so a dialer presents its leaf
+// whatever CAs the acceptor asks for), peers verified against the node's
+// current Roots.
 func mtlsConfig(n node) *tls.Config {
 	return &tls.Config{
-		MinVersion:   tls.VersionTLS12,
-		ClientAuth:   tls.RequireAndVerifyClientCert,
-		ClientCAs:    n.ca.Roots(),
-		RootCAs:      n.ca.Roots(),
-		Certificates: []tls.Certificate{*n.cert},
-		ServerName:   "localhost",
+		MinVersion:     tls.VersionTLS12,
+		ClientAuth:     tls.RequireAndVerifyClientCert,
+		ClientCAs:      n.ca.Roots(),
+		RootCAs:        n.ca.Roots(),
+		GetCertificate: func(*tls.ClientHelloInfo) (*tls.Certificate, error) { return n.cert, nil },
+		GetClientCertificate: func(*tls.CertificateRequestInfo) (*tls.Certificate, error) {
+			return n.cert, nil
+		},
+		ServerName: "localhost",
 	}
 }
 
+// result is the outcome of a handshake on each side.
+type result struct {
+	dialer, acceptor error
+}
+
+// unknownCA is how Go reports a peer certificate from an untrusted CA.
+const unknownCA = "certificate signed by unknown authority"
+
+// requireAccepted fails unless both sides completed the handshake.
+func (r result) requireAccepted(t *testing.T) {
+	t.Helper()
+	require.NoError(t, r.dialer, "dialer")
+	require.NoError(t, r.acceptor, "acceptor")
+}
+
+// requireRefusedBy fails unless side ("dialer" or "acceptor") refused the
+// peer's certificate as coming from an unknown CA, and the other side saw
+// the handshake fail.
+func (r result) requireRefusedBy(t *testing.T, side string) {
+	t.Helper()
+	refuser, other := r.dialer, r.acceptor
+	if side == "acceptor" {
+		refuser, other = r.acceptor, r.dialer
+	}
+	require.ErrorContains(t, refuser, unknownCA, side)
+	require.Error(t, other, "the peer of the %s", side)
+}
+
 // handshake runs a mutual-TLS handshake over net.Pipe with dialer as the
-// client and acceptor as the server. It returns nil only if both sides
-// completed and the server's first byte reached the client.
-func handshake(t *testing.T, dialer, acceptor node) error {
+// client and acceptor as the server. The dialer's side succeeds only if it
+// also read the first byte the acceptor sends after its handshake.
+func handshake(t *testing.T, dialer, acceptor node) result {
 	t.Helper()
 	cc, sc := net.Pipe()
 	deadline := time.Now().Add(handshakeTimeout)
@@ -95,10 +128,7 @@ func handshake(t *testing.T, dialer, acceptor node) error {
 		_, err = c.Read(make([]byte, 1))
 	}
 	cc.Close()
-	if serr := <-srvErr; serr != nil {
-		return serr
-	}
-	return err
+	return result{dialer: err, acceptor: <-srvErr}
 }
 
 // verify checks leaf against roots for usage.
