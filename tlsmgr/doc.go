@@ -1,0 +1,85 @@
+// Package tlsmgr gives every listener and dialer of a NATS server a valid,
+// automatically renewed TLS certificate.
+//
+// A [Manager] obtains certificates from an [Issuer] (an ACME CA such as
+// Let's Encrypt, or the private CA of package privateca), keeps them in a
+// [Storage], renews them before they expire and hands out one fixed
+// *tls.Config per [Role]. The configs serve certificates through callbacks,
+// so a renewed certificate reaches the next handshake without reloading the
+// server, and open connections keep working.
+//
+//	m, err := tlsmgr.New(tlsmgr.Config{
+//		Names:  []string{"nats.example.com"},
+//		Issuer: acmeIssuer, // nil: the private CA signs everything (dev mode)
+//	})
+//	if err != nil { ... }
+//	if err := m.Start(ctx); err != nil { ... } // every role has a certificate
+//	defer m.Close()
+//	clientTLS, _ := m.TLSConfig(tlsmgr.RoleClient)
+//
+// # Roles
+//
+// Each [Role] is a NATS listener or dialer: client (and HTTPS monitoring),
+// websocket, MQTT, leafnode accept, leafnode remote, cluster and gateway.
+// Roles with the same issuer, names and key type share one certificate and
+// one order: by default the public roles share one and cluster, gateway and
+// leafnode remote share another. [Config.Roles] overrides names, issuer and
+// key type per role.
+//
+// Every config has MinVersion TLS 1.2, a GetCertificate callback and an
+// empty Certificates list (so clients that send no SNI, as NATS clients
+// dialing an IP do, get the role's default certificate), and no NextProtos.
+// Roles that dial (cluster, gateway, leafnode remote) also have
+// GetClientCertificate; ServerName is left empty for nats-server to set per
+// peer.
+//
+// # Issuers
+//
+// Public roles are signed by [Config.Issuer]; cluster, gateway and leafnode
+// remote by [Config.PrivateCA], because public CAs no longer issue the
+// clientAuth usage that mutual TLS needs. Both default to a private CA
+// stored in Storage at "privateca/ca.json", generated on first use, so a
+// zero Config works on a laptop. Cluster and gateway peers, and peers of a
+// role with [RoleConfig.VerifyPeers], must present a certificate that
+// chains to the private CA's current bundle ([Manager.TrustBundlePEM]),
+// with clientAuth when they dial us, and serverAuth and the expected name
+// when we dial them.
+//
+// # Storage
+//
+// One value per certificate, at
+// "certificates/<issuer key>/<name set id>.json", holds the chain, its key
+// and its renewal state, so a certificate is never without its key. Start
+// serves a stored certificate at once if it is still valid; a valid one
+// from another issuer is served until its replacement is ready. Orders run
+// under a storage lock, and a Manager that gets the lock after another one
+// stored a fresh certificate uses it: Managers sharing a storage order once.
+//
+// # Renewal
+//
+// A certificate is renewed at a time picked once at random in the issuer's
+// advised window (ACME ARI, asked every [Config.RenewCheckInterval]); without
+// advice when a third of its lifetime remains (half, for lifetimes under 10
+// days), spread by a per-certificate jitter; and in any case when less than
+// a twentieth remains. Failures back off 1 min, 10 min, 100 min, ... up to a
+// day, never past expiry, and never before the issuer's Retry-After. A
+// failure never replaces a good certificate; every new certificate is
+// validated (key, chain, names, usage, validity) before it is served.
+// [Manager.Renew] renews at once; [Manager.Status] shows the schedule and
+// [Config.OnEvent] reports every step.
+//
+// # Rotation without reload
+//
+// [Manager.TLSConfig] returns the same pointer for a role on every call, so
+// nats-server's ReloadOptions sees no change. Handshakes read the current
+// certificate from an atomic pointer, and peers are verified against the
+// private CA's roots read at each handshake, so certificate renewal and CA
+// rotation both take effect without a reload. [Manager.Current] returns a
+// channel closed when a role's certificate changes, for exporters.
+//
+// # Concurrency
+//
+// A Manager is safe for concurrent use. Start starts one goroutine per
+// certificate; Close stops and waits for them and is idempotent. The TLS
+// callbacks take no lock.
+package tlsmgr

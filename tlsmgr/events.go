@@ -1,0 +1,63 @@
+package tlsmgr
+
+import (
+	"log/slog"
+	"time"
+)
+
+// EventType names what happened to a certificate.
+type EventType string
+
+// The event types, in the order a certificate usually goes through them.
+const (
+	// EventObtaining: an order or signing request for a certificate starts.
+	EventObtaining EventType = "obtaining"
+	// EventObtained: a certificate was issued for names that had none.
+	EventObtained EventType = "obtained"
+	// EventRenewed: a certificate was issued to replace an existing one.
+	EventRenewed EventType = "renewed"
+	// EventInstalled: a certificate (new, or loaded from storage) is now
+	// served to handshakes.
+	EventInstalled EventType = "installed"
+	// EventFailed: obtaining, renewing, loading or storing failed; the
+	// previous certificate, if any, is still served.
+	EventFailed EventType = "failed"
+	// EventRejected: a certificate failed validation (see [ValidationError])
+	// and is neither served nor stored.
+	EventRejected EventType = "rejected"
+)
+
+// An Event reports a step in a certificate's life to [Config.OnEvent]. It
+// never holds key material.
+type Event struct {
+	Type     EventType
+	Time     time.Time // the Manager's clock when it happened
+	Roles    []Role    // the roles sharing the certificate
+	Names    []string  // the names the certificate is for
+	Issuer   string    // the issuer's IssuerKey, "" if not known yet
+	NotAfter time.Time // the certificate's expiry, zero if none
+	Err      error     // why, for EventFailed and EventRejected
+}
+
+// emit logs ev and hands it to the OnEvent callback.
+func (m *Manager) emit(ev Event) {
+	ev.Time = m.clock.Now()
+	attrs := []any{
+		slog.String("event", string(ev.Type)),
+		slog.Any("roles", ev.Roles),
+		slog.Any("names", ev.Names),
+		slog.String("issuer", ev.Issuer),
+	}
+	if !ev.NotAfter.IsZero() {
+		attrs = append(attrs, slog.Time("not_after", ev.NotAfter))
+	}
+	switch {
+	case ev.Err != nil:
+		m.log.Warn("tlsmgr: certificate "+string(ev.Type), append(attrs, slog.String("error", ev.Err.Error()))...)
+	default:
+		m.log.Info("tlsmgr: certificate "+string(ev.Type), attrs...)
+	}
+	if m.cfg.OnEvent != nil {
+		m.cfg.OnEvent(ev)
+	}
+}

@@ -1,0 +1,133 @@
+package tlsmgr
+
+import (
+	"crypto/tls"
+	"crypto/x509"
+	"strings"
+	"sync/atomic"
+)
+
+// roleState is one role: its names, its certificate slot, the table its
+// handshakes read and its fixed *tls.Config.
+type roleState struct {
+	role        Role
+	names       []string
+	verifyPeers bool
+	peerRoots   *x509.CertPool
+	slot        *slot
+	// table is swapped as a whole each time a certificate of the role
+	// changes; handshakes read it without locking.
+	table atomic.Pointer[certTable]
+	// config is built once in New and never modified.
+	config *tls.Config
+}
+
+// certTable maps server names to certificates for one role. It is
+// immutable once published.
+type certTable struct {
+	exact map[string]*tls.Certificate
+	// wildcard maps the part after "*." of a wildcard SAN.
+	wildcard map[string]*tls.Certificate
+	// def answers an empty or unknown server name.
+	def *tls.Certificate
+}
+
+// newCertTable indexes certs by their DNS SANs; the first is the default.
+func newCertTable(certs ...*tls.Certificate) *certTable {
+	t := &certTable{exact: make(map[string]*tls.Certificate), wildcard: make(map[string]*tls.Certificate)}
+	for _, c := range certs {
+		if t.def == nil {
+			t.def = c
+		}
+		for _, san := range c.Leaf.DNSNames {
+			san = strings.ToLower(san)
+			if rest, ok := strings.CutPrefix(san, "*."); ok {
+				t.wildcard[rest] = c
+			} else {
+				t.exact[san] = c
+			}
+		}
+	}
+	return t
+}
+
+// lookup finds the certificate for name: exact match, then wildcard, then
+// the default. It allocates nothing for lower-case names.
+func (t *certTable) lookup(name string) *tls.Certificate {
+	if name == "" {
+		return t.def
+	}
+	if c, ok := t.exact[name]; ok {
+		return c
+	}
+	if i := strings.IndexByte(name, '.'); i >= 0 {
+		if c, ok := t.wildcard[name[i+1:]]; ok {
+			return c
+		}
+	}
+	if hasUpper(name) {
+		return t.lookup(strings.ToLower(name))
+	}
+	return t.def
+}
+
+// hasUpper reports whether s has an ASCII upper-case letter.
+func hasUpper(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if 'A' <= s[i] && s[i] <= 'Z' {
+			return true
+		}
+	}
+	return false
+}
+
+// getCertificate is the role's tls.Config.GetCertificate.
+func (rs *roleState) getCertificate(hello *tls.ClientHelloInfo) (*tls.Certificate, error) {
+	t := rs.table.Load()
+	if t == nil || t.def == nil {
+		return nil, rs.noCertificate()
+	}
+	return t.lookup(hello.ServerName), nil
+}
+
+// getClientCertificate is the role's tls.Config.GetClientCertificate: the
+// role's default certificate, presented when it dials a peer.
+func (rs *roleState) getClientCertificate(*tls.CertificateRequestInfo) (*tls.Certificate, error) {
+	t := rs.table.Load()
+	if t == nil || t.def == nil {
+		return nil, rs.noCertificate()
+	}
+	return t.def, nil
+}
+
+func (rs *roleState) noCertificate() error {
+	return &roleError{role: rs.role, op: "handshake", err: ErrNoCertificate}
+}
+
+// buildConfig makes the role's *tls.Config, once.
+func (m *Manager) buildConfig(rs *roleState) *tls.Config {
+	c := &tls.Config{MinVersion: tls.VersionTLS12, GetCertificate: rs.getCertificate}
+	if rs.role.Dials() {
+		c.GetClientCertificate = rs.getClientCertificate
+	}
+	switch {
+	case rs.role.Mutual():
+		// Dial side: Go's own verification is replaced by verifyServer.
+		c.ClientAuth = tls.RequireAnyClientCert
+		c.InsecureSkipVerify = true
+		c.VerifyConnection = m.peerVerifier(rs, sideClient)
+		// Accept side: GetConfigForClient runs only when accepting, and
+		// returns a fixed config that verifies the dialing peer.
+		srv := c.Clone()
+		srv.InsecureSkipVerify = false
+		srv.VerifyConnection = m.peerVerifier(rs, sideServer)
+		c.GetConfigForClient = func(*tls.ClientHelloInfo) (*tls.Config, error) { return srv, nil }
+	case rs.role == RoleLeafnodeRemote:
+		c.InsecureSkipVerify = true
+		c.VerifyConnection = m.peerVerifier(rs, sideClient)
+	case rs.verifyPeers:
+		c.ClientAuth = tls.RequireAnyClientCert
+		c.VerifyConnection = m.peerVerifier(rs, sideServer)
+	}
+	return c
+}
