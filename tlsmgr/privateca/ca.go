@@ -67,8 +67,8 @@ func New(cfg Config) (*CA, error) {
 
 // newSigner generates the signing CA or parses the configured one.
 func newSigner(cfg Config, now time.Time) (*signer, error) {
-	if cfg.CertPEM == nil {
-		if cfg.KeyPEM != nil {
+	if len(cfg.CertPEM) == 0 {
+		if len(cfg.KeyPEM) != 0 {
 			return nil, &ConfigError{Field: "Config.KeyPEM", Reason: "set without Config.CertPEM",
 				Fix: "give the CA certificate in Config.CertPEM too, or neither to generate a CA"}
 		}

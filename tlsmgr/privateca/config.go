@@ -26,11 +26,11 @@ type Config struct {
 	// CertPEM is an existing CA certificate (one PEM "CERTIFICATE" block) to
 	// sign with, so that the nodes of a cluster share one CA. It must be a CA
 	// (basic constraints CA:true, key usage certSign) and not expired.
-	// If nil, New generates a fresh CA and KeyPEM must be nil too.
+	// If empty, New generates a fresh CA and KeyPEM must be empty too.
 	CertPEM []byte
 
 	// KeyPEM is the private key of CertPEM (PKCS #8, PKCS #1 or SEC 1 PEM).
-	// Required when CertPEM is set; must be nil otherwise.
+	// Required when CertPEM is set; must be empty otherwise. Keep it secret.
 	KeyPEM []byte
 
 	// Name is the subject common name of a generated CA, at most 64 bytes.

@@ -167,6 +167,11 @@ func TestNewGeneratesCA(t *testing.T) {
 	}
 }
 
+func TestNewEmptyPEMMeansGenerate(t *testing.T) {
+	ca := newCA(t, privateca.Config{CertPEM: []byte{}, KeyPEM: []byte{}})
+	require.Equal(t, privateca.DefaultName, ca.Certificate().Subject.CommonName)
+}
+
 func TestGenerateErrors(t *testing.T) {
 	_, _, err := privateca.Generate("", -time.Second)
 	require.ErrorContains(t, err, "Config.CALifetime: negative duration")

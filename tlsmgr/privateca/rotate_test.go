@@ -85,6 +85,7 @@ func TestRotateErrors(t *testing.T) {
 	before := ca.BundlePEM()
 	_, otherKey := gen(t, "", 0)
 	newPEM, _ := gen(t, "", 0)
+	expiredPEM, expiredKey := generateAt(t, time.Now().Add(-2*time.Hour), time.Now().Add(-time.Hour))
 	tests := []struct {
 		name          string
 		cert, key     []byte
@@ -94,6 +95,7 @@ func TestRotateErrors(t *testing.T) {
 		{"no key", newPEM, nil, "Rotate keyPEM", "missing"},
 		{"mismatched key", newPEM, otherKey, "Rotate keyPEM", "does not match"},
 		{"garbage cert", []byte("junk"), otherKey, "Rotate certPEM", "no certificate"},
+		{"expired CA", expiredPEM, expiredKey, "Rotate certPEM", "expired at"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
