@@ -1,0 +1,278 @@
+package acme_test
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/base64"
+	"errors"
+	"os"
+	"path/filepath"
+	"strconv"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/nats-autotls/autotls/acme"
+	"github.com/nats-autotls/autotls/internal/acmetest"
+	"github.com/nats-autotls/autotls/internal/certutil"
+)
+
+func TestObtainDNS01ApexAndWildcard(t *testing.T) {
+	ca := acmetest.New(t, acmetest.Options{})
+	p := ca.DNS.Provider()
+	cfg := baseConfig(t, ca)
+	cfg.DNS01 = dns01(ca, p)
+	iss := newIssuer(t, cfg)
+
+	cert := mustObtain(t, iss, "nats.example.test", "*.example.test")
+
+	require.ElementsMatch(t, []string{"nats.example.test", "*.example.test"}, cert.Leaf.DNSNames)
+	require.Empty(t, cert.Leaf.IPAddresses)
+	verifyChain(t, ca, cert, "nats.example.test")
+	verifyChain(t, ca, cert, "other.example.test")
+	require.True(t, certutil.KeyMatches(cert.Key, cert.Leaf.PublicKey))
+	require.Empty(t, challengeTXT(ca), "no challenge record is left")
+	appends, deletes := p.Calls()
+	require.Equal(t, 2, appends, "one TXT value appended per authorization")
+	require.Equal(t, 2, deletes)
+
+	keyPEM, err := cert.KeyPEM()
+	require.NoError(t, err)
+	key, err := certutil.DecodeKey(keyPEM)
+	require.NoError(t, err)
+	require.True(t, certutil.KeyMatches(key, cert.Leaf.PublicKey))
+	chain, err := certutil.DecodeChain(cert.CertPEM())
+	require.NoError(t, err)
+	require.Equal(t, cert.Chain, chain)
+}
+
+func TestAccountReusedFromStorage(t *testing.T) {
+	ca := acmetest.New(t, acmetest.Options{})
+	dir := t.TempDir()
+	cfg := baseConfig(t, ca)
+	cfg.Storage = acme.DirStorage(dir)
+	cfg.Email = "ops@example.test"
+
+	first := newIssuer(t, cfg)
+	mustObtain(t, first, uniqueName(t))
+	require.Equal(t, 1, ca.NewAccounts())
+	require.NotEmpty(t, first.AccountURL())
+
+	path := filepath.Join(dir, "acme", first.IssuerKey(), "ops@example.test", "account.json")
+	fi, err := os.Stat(path)
+	require.NoError(t, err)
+	require.Equal(t, os.FileMode(0o600), fi.Mode().Perm(), "the account key is private")
+	di, err := os.Stat(filepath.Dir(path))
+	require.NoError(t, err)
+	require.Equal(t, os.FileMode(0o700), di.Mode().Perm())
+
+	second := newIssuer(t, cfg)
+	mustObtain(t, second, uniqueName(t))
+	require.Equal(t, first.AccountURL(), second.AccountURL())
+	require.Equal(t, 1, ca.NewAccounts(), "the stored account is reused without a new registration")
+}
+
+func TestRenewalWithReplacesAndARI(t *testing.T) {
+	ca := acmetest.New(t, acmetest.Options{})
+	iss := newIssuer(t, baseConfig(t, ca))
+	name := uniqueName(t)
+	old := mustObtain(t, iss, name)
+
+	ctx, cancel := context.WithTimeout(context.Background(), testTimeout)
+	defer cancel()
+	start, end, _, err := iss.RenewalWindow(ctx, old.Leaf)
+	require.NoError(t, err)
+	require.False(t, start.IsZero())
+	require.True(t, end.After(start))
+	require.True(t, start.After(old.Leaf.NotBefore) && !end.After(old.Leaf.NotAfter), "window %v-%v within validity", start, end)
+	require.True(t, start.After(time.Now()), "a fresh certificate is not due")
+
+	key, err := certutil.GenerateKey(certutil.P256)
+	require.NoError(t, err)
+	chain, err := iss.Issue(ctx, key, []string{name}, old.Leaf)
+	require.NoError(t, err)
+	require.True(t, ca.Replaced(old.Leaf), "the order said it replaces the old certificate")
+	renewed, err := certutil.ParseChain(chain)
+	require.NoError(t, err)
+	require.True(t, certutil.KeyMatches(key, renewed[0].PublicKey))
+
+	ca.RenewNow(t, renewed[0])
+	start, _, _, err = iss.RenewalWindow(ctx, renewed[0])
+	require.NoError(t, err)
+	require.True(t, start.Before(time.Now()), "after RenewNow the window has started")
+}
+
+func TestExternalAccountBinding(t *testing.T) {
+	hmac := make([]byte, 32)
+	_, err := rand.Read(hmac)
+	require.NoError(t, err)
+	hmacKey := base64.RawURLEncoding.EncodeToString(hmac)
+	ca := acmetest.New(t, acmetest.Options{EAB: map[string]string{"kid-1": hmacKey}})
+
+	plain := newIssuer(t, baseConfig(t, ca))
+	_, err = obtain(t, plain, uniqueName(t))
+	var cerr *acme.ConfigError
+	require.ErrorAs(t, err, &cerr)
+	require.Equal(t, "EAB", cerr.Field)
+	require.ErrorContains(t, err, "requires External Account Binding")
+
+	cfg := baseConfig(t, ca)
+	cfg.EAB = &acme.ExternalAccountBinding{KeyID: "kid-1", HMACKey: hmacKey}
+	cert := mustObtain(t, newIssuer(t, cfg), uniqueName(t))
+	verifyChain(t, ca, cert, cert.Leaf.DNSNames[0])
+	require.Equal(t, 1, ca.NewAccounts())
+}
+
+func TestProfile(t *testing.T) {
+	ca := acmetest.New(t, acmetest.Options{})
+
+	cfg := baseConfig(t, ca)
+	cfg.Profile = "shortlived"
+	cert := mustObtain(t, newIssuer(t, cfg), uniqueName(t))
+	require.InDelta(t, (160 * time.Hour).Seconds(), cert.Leaf.NotAfter.Sub(cert.Leaf.NotBefore).Seconds(), 120)
+
+	orders := ca.Orders()
+	cfg = baseConfig(t, ca)
+	cfg.Profile = "bogus"
+	_, err := obtain(t, newIssuer(t, cfg), uniqueName(t))
+	var cerr *acme.ConfigError
+	require.ErrorAs(t, err, &cerr)
+	require.Equal(t, "Profile", cerr.Field)
+	require.Equal(t, "bogus", cerr.Value)
+	for _, offered := range []string{"default", "shortlived", "tlsserver"} {
+		require.ErrorContains(t, err, offered)
+	}
+	require.Equal(t, orders, ca.Orders(), "no order is sent for an unknown profile")
+}
+
+func TestBadNoncesAreRetried(t *testing.T) {
+	ca := acmetest.New(t, acmetest.Options{NonceRejectPercent: 30})
+	iss := newIssuer(t, baseConfig(t, ca))
+	for range 3 {
+		cert := mustObtain(t, iss, uniqueName(t))
+		verifyChain(t, ca, cert, cert.Leaf.DNSNames[0])
+	}
+}
+
+func TestRateLimit(t *testing.T) {
+	ca := acmetest.New(t, acmetest.Options{})
+	iss := newIssuer(t, baseConfig(t, ca))
+	ca.RateLimitNextOrders(1, 2*time.Hour)
+
+	_, err := obtain(t, iss, uniqueName(t))
+	var rl *acme.RateLimitError
+	require.ErrorAs(t, err, &rl)
+	require.WithinDuration(t, time.Now().Add(2*time.Hour), rl.RetryAfter, time.Minute)
+
+	mustObtain(t, iss, uniqueName(t))
+}
+
+func TestDNSProviderFailure(t *testing.T) {
+	ca := acmetest.New(t, acmetest.Options{})
+	p := ca.DNS.Provider()
+	p.FailNext(1, errors.New("injected outage"))
+	cfg := baseConfig(t, ca)
+	cfg.DNS01 = dns01(ca, p)
+	name := uniqueName(t)
+
+	_, err := obtain(t, newIssuer(t, cfg), name)
+	require.ErrorContains(t, err, "dns-01 present _acme-challenge."+name+". (zone example.test.)")
+	require.ErrorContains(t, err, "injected outage")
+	require.Empty(t, challengeTXT(ca))
+}
+
+func TestCancelCleansUp(t *testing.T) {
+	ca := acmetest.New(t, acmetest.Options{})
+	p := &signalingProvider{LibDNSProvider: ca.DNS.Provider(), appended: make(chan struct{}, 1)}
+	cfg := baseConfig(t, ca)
+	cfg.DNS01 = dns01(ca, p)
+	cfg.DNS01.PollingInterval = 500 * time.Millisecond // lego waits this long before its first check
+	iss := newIssuer(t, cfg)
+	name := uniqueName(t)
+
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	errc := make(chan error, 1)
+	go func() {
+		_, err := iss.Obtain(ctx, []string{name})
+		errc <- err
+	}()
+	select {
+	case <-p.appended:
+	case <-time.After(testTimeout):
+		t.Fatal("no challenge record was presented")
+	}
+	require.NotEmpty(t, ca.DNS.TXT("_acme-challenge."+name))
+	cancel()
+	select {
+	case err := <-errc:
+		require.ErrorIs(t, err, context.Canceled)
+	case <-time.After(time.Second):
+		t.Fatal("Obtain did not return within 1 s of cancel")
+	}
+	require.Eventually(t, func() bool { return len(ca.DNS.TXT("_acme-challenge."+name)) == 0 },
+		5*time.Second, 10*time.Millisecond, "the challenge record is deleted after cancel")
+
+	// The Issuer still works once the abandoned order is over.
+	mustObtain(t, iss, uniqueName(t))
+}
+
+func TestCNAMEDelegation(t *testing.T) {
+	ca := acmetest.New(t, acmetest.Options{})
+	cfg := baseConfig(t, ca)
+	cfg.DNS01.Zone = "example.test" // the delegated record must not land here
+	name := uniqueName(t)
+	target := "delegated-" + strconv.FormatInt(labels.Add(1), 10) + ".delegated.test."
+	ca.DNS.SetCNAME("_acme-challenge."+name+".", target)
+	t.Cleanup(func() { ca.DNS.SetCNAME("_acme-challenge."+name+".", "") })
+	p := &signalingProvider{LibDNSProvider: ca.DNS.Provider(), appended: make(chan struct{}, 1)}
+	cfg.DNS01.Provider = p
+	iss := newIssuer(t, cfg)
+
+	ctx, cancel := context.WithTimeout(context.Background(), testTimeout)
+	defer cancel()
+	type res struct {
+		cert *acme.Certificate
+		err  error
+	}
+	done := make(chan res, 1)
+	go func() {
+		c, err := iss.Obtain(ctx, []string{name})
+		done <- res{c, err}
+	}()
+	select {
+	case <-p.appended:
+		require.NotEmpty(t, ca.DNS.TXT(target), "the record is written in the delegated zone")
+		require.Empty(t, ca.DNS.TXT("_acme-challenge."+name))
+	case r := <-done:
+		require.NoError(t, r.err)
+		t.Fatal("no record was appended")
+	}
+	r := <-done
+	require.NoError(t, r.err)
+	verifyChain(t, ca, r.cert, name)
+	require.Empty(t, ca.DNS.TXT(target), "the delegated record is cleaned up")
+}
+
+func TestHTTP01(t *testing.T) {
+	ca := acmetest.New(t, acmetest.Options{})
+	tests := []struct {
+		name    string
+		names   []string
+		profile string
+	}{
+		{name: "dns name", names: []string{uniqueName(t)}},
+		{name: "IP address", names: []string{"127.0.0.1"}, profile: "shortlived"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			cfg := baseConfig(t, ca)
+			cfg.DNS01 = nil
+			cfg.HTTP01 = &acme.HTTP01{Addr: "127.0.0.1:" + strconv.Itoa(ca.HTTPPort)}
+			cfg.Profile = tc.profile
+			cert := mustObtain(t, newIssuer(t, cfg), tc.names...)
+			verifyChain(t, ca, cert, tc.names[0])
+		})
+	}
+}

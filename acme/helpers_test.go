@@ -1,0 +1,136 @@
+package acme_test
+
+import (
+	"context"
+	"crypto/x509"
+	"fmt"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/libdns/libdns"
+	"github.com/stretchr/testify/require"
+
+	"github.com/nats-autotls/autotls/acme"
+	"github.com/nats-autotls/autotls/internal/acmetest"
+	"github.com/nats-autotls/autotls/tlsmgr"
+)
+
+var (
+	_ tlsmgr.Issuer         = (*acme.Issuer)(nil)
+	_ tlsmgr.RootsIssuer    = (*acme.Issuer)(nil)
+	_ tlsmgr.RenewalAdvisor = (*acme.Issuer)(nil)
+	_ acme.Storage          = tlsmgr.Storage(nil)
+)
+
+// testTimeout bounds every order of the tests.
+const testTimeout = 30 * time.Second
+
+// labels makes DNS labels unique within the test binary: the DNS server is
+// shared by every test.
+var labels atomic.Int64
+
+// uniqueName returns a fresh name under example.test.
+func uniqueName(t testing.TB) string {
+	t.Helper()
+	base := strings.ToLower(strings.NewReplacer("/", "-", "_", "-").Replace(t.Name()))
+	if len(base) > 40 {
+		base = base[:40]
+	}
+	return fmt.Sprintf("%s-%d.example.test", strings.Trim(base, "-"), labels.Add(1))
+}
+
+// dns01 returns a DNS-01 configuration against the harness's DNS server.
+func dns01(ca *acmetest.CA, p acme.LibDNSProvider) *acme.DNS01 {
+	return &acme.DNS01{
+		Provider:               p,
+		Resolvers:              []string{ca.DNS.Addr()},
+		SkipAuthoritativeCheck: true,
+		PollingInterval:        10 * time.Millisecond,
+		PropagationTimeout:     5 * time.Second,
+	}
+}
+
+// baseConfig returns a DNS-01 configuration for ca with a fresh account
+// directory.
+func baseConfig(t testing.TB, ca *acmetest.CA) acme.Config {
+	t.Helper()
+	return acme.Config{
+		DirectoryURL: ca.DirectoryURL,
+		AgreeTOS:     true,
+		HTTPClient:   ca.HTTPClient,
+		CARoots:      ca.Roots(t),
+		Storage:      acme.DirStorage(t.TempDir()),
+		DNS01:        dns01(ca, ca.DNS.Provider()),
+	}
+}
+
+// newIssuer builds an Issuer from cfg, failing the test on error.
+func newIssuer(t testing.TB, cfg acme.Config) *acme.Issuer {
+	t.Helper()
+	iss, err := acme.New(cfg)
+	require.NoError(t, err)
+	return iss
+}
+
+// obtain runs Obtain with a bounded context.
+func obtain(t testing.TB, iss *acme.Issuer, names ...string) (*acme.Certificate, error) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), testTimeout)
+	defer cancel()
+	return iss.Obtain(ctx, names)
+}
+
+// mustObtain runs Obtain and fails the test on error.
+func mustObtain(t testing.TB, iss *acme.Issuer, names ...string) *acme.Certificate {
+	t.Helper()
+	cert, err := obtain(t, iss, names...)
+	require.NoError(t, err)
+	return cert
+}
+
+// verifyChain checks that cert chains to the CA's roots for name.
+func verifyChain(t testing.TB, ca *acmetest.CA, cert *acme.Certificate, name string) {
+	t.Helper()
+	inter := x509.NewCertPool()
+	for _, der := range cert.Chain[1:] {
+		c, err := x509.ParseCertificate(der)
+		require.NoError(t, err)
+		inter.AddCert(c)
+	}
+	_, err := cert.Leaf.Verify(x509.VerifyOptions{
+		Roots: ca.Roots(t), Intermediates: inter, DNSName: name,
+		KeyUsages: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
+	})
+	require.NoError(t, err)
+}
+
+// challengeTXT returns the _acme-challenge TXT records left on the server.
+func challengeTXT(ca *acmetest.CA) map[string][]string {
+	out := map[string][]string{}
+	for name, vals := range ca.DNS.AllTXT() {
+		if strings.HasPrefix(name, "_acme-challenge.") {
+			out[name] = vals
+		}
+	}
+	return out
+}
+
+// signalingProvider is a libdns provider that reports every successful
+// append on a channel.
+type signalingProvider struct {
+	acme.LibDNSProvider
+	appended chan struct{}
+}
+
+func (p *signalingProvider) AppendRecords(ctx context.Context, zone string, recs []libdns.Record) ([]libdns.Record, error) {
+	out, err := p.LibDNSProvider.AppendRecords(ctx, zone, recs)
+	if err == nil {
+		select {
+		case p.appended <- struct{}{}:
+		default:
+		}
+	}
+	return out, err
+}

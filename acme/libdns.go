@@ -1,0 +1,97 @@
+package acme
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"sync"
+	"time"
+
+	"github.com/go-acme/lego/v4/challenge/dns01"
+	"github.com/libdns/libdns"
+	"github.com/miekg/dns"
+)
+
+// challengeTTL is the TTL of the TXT records the libdns solver writes.
+const challengeTTL = 60 * time.Second
+
+// libdnsSolver solves dns-01 challenges through a libdns provider. It
+// appends one TXT record per challenge, never sets: a name and its
+// wildcard share _acme-challenge.<name> with two values at once. It
+// remembers where it wrote each record so that cleanUp deletes exactly that
+// record, even if DNS answers differently by then.
+type libdnsSolver struct {
+	provider LibDNSProvider
+	zone     string // configured zone, "" to look it up
+	log      *slog.Logger
+
+	// mu guards written.
+	mu      sync.Mutex
+	written map[string]written
+}
+
+// written is a record the solver appended.
+type written struct {
+	zone string
+	rec  libdns.TXT
+}
+
+func newLibdnsSolver(p LibDNSProvider, zone string, log *slog.Logger) *libdnsSolver {
+	if zone != "" {
+		zone = dns.CanonicalName(zone)
+	}
+	return &libdnsSolver{provider: p, zone: zone, log: log, written: make(map[string]written)}
+}
+
+// present appends the TXT record for one challenge. The record's name
+// follows CNAMEs from _acme-challenge.<domain>, so a delegated challenge is
+// written in the zone it is delegated to.
+func (s *libdnsSolver) present(ctx context.Context, domain, token, keyAuth string) error {
+	info := dns01.GetChallengeInfo(domain, keyAuth)
+	fqdn := info.EffectiveFQDN
+	zone, err := s.zoneFor(fqdn)
+	if err != nil {
+		return fmt.Errorf("acme: dns-01 present %s: find zone: %w", fqdn, err)
+	}
+	rec := libdns.TXT{Name: libdns.RelativeName(fqdn, zone), TTL: challengeTTL, Text: info.Value}
+	if _, err := s.provider.AppendRecords(ctx, zone, []libdns.Record{rec}); err != nil {
+		return fmt.Errorf("acme: dns-01 present %s (zone %s): %w", fqdn, zone, err)
+	}
+	s.mu.Lock()
+	s.written[challengeID(domain, token)] = written{zone: zone, rec: rec}
+	s.mu.Unlock()
+	s.log.Debug("acme: dns-01 record written", "fqdn", fqdn, "zone", zone)
+	return nil
+}
+
+// cleanUp deletes the record present wrote for this challenge, if any.
+func (s *libdnsSolver) cleanUp(ctx context.Context, domain, token, _ string) error {
+	id := challengeID(domain, token)
+	s.mu.Lock()
+	w, ok := s.written[id]
+	s.mu.Unlock()
+	if !ok {
+		return nil
+	}
+	fqdn := libdns.AbsoluteName(w.rec.Name, w.zone)
+	if _, err := s.provider.DeleteRecords(ctx, w.zone, []libdns.Record{w.rec}); err != nil {
+		return fmt.Errorf("acme: dns-01 clean up %s (zone %s): %w", fqdn, w.zone, err)
+	}
+	s.mu.Lock()
+	delete(s.written, id)
+	s.mu.Unlock()
+	s.log.Debug("acme: dns-01 record deleted", "fqdn", fqdn, "zone", w.zone)
+	return nil
+}
+
+// zoneFor returns the configured zone if fqdn is in it, else the zone found
+// by an SOA lookup.
+func (s *libdnsSolver) zoneFor(fqdn string) (string, error) {
+	if s.zone != "" && dns.IsSubDomain(s.zone, dns.CanonicalName(fqdn)) {
+		return s.zone, nil
+	}
+	return dns01.FindZoneByFqdn(fqdn)
+}
+
+// challengeID identifies one challenge of one order.
+func challengeID(domain, token string) string { return domain + "\x00" + token }
