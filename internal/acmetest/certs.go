@@ -89,12 +89,6 @@ func (c *CA) postManagement(path string, body []byte) error {
 // until this is recorded, so it is accurate as soon as the replacing
 // certificate has been obtained.
 func (c *CA) Replaced(leaf *x509.Certificate) bool {
-	serial := hex.EncodeToString(leaf.SerialNumber.Bytes())
-	order, err := c.db.GetOrderByIssuedSerial(serial)
-	if err != nil {
-		return false
-	}
-	order.RLock()
-	defer order.RUnlock()
-	return order.IsReplaced
+	replaced, _ := c.replacedBySerial(hex.EncodeToString(leaf.SerialNumber.Bytes()))
+	return replaced
 }

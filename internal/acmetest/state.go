@@ -43,19 +43,21 @@ func (c *CA) orderSettled(id string) bool {
 	if replaces == "" {
 		return true
 	}
-	return c.replacedBySerial(certIDSerialHex(replaces))
+	replaced, known := c.replacedBySerial(certIDSerialHex(replaces))
+	return replaced || !known
 }
 
 // replacedBySerial reports whether the certificate with Pebble serial ID
-// serialHex is marked replaced; an unknown serial counts as settled.
-func (c *CA) replacedBySerial(serialHex string) bool {
-	orig, err := c.db.GetOrderByIssuedSerial(serialHex)
+// serialHex (hex of the serial's big-endian bytes) is marked replaced, and
+// whether Pebble knows it at all.
+func (c *CA) replacedBySerial(serialHex string) (replaced, known bool) {
+	order, err := c.db.GetOrderByIssuedSerial(serialHex)
 	if err != nil {
-		return true
+		return false, false
 	}
-	orig.RLock()
-	defer orig.RUnlock()
-	return orig.IsReplaced
+	order.RLock()
+	defer order.RUnlock()
+	return order.IsReplaced, true
 }
 
 // certIDSerialHex extracts the serial from an ARI certificate ID

@@ -124,57 +124,51 @@ func (p *Provider) GetRecords(ctx context.Context, zone string) ([]libdns.Record
 // AppendRecords adds recs to zone and returns them. A record identical to a
 // stored one (same name, type and value) is stored once, as in an RRset.
 func (p *Provider) AppendRecords(ctx context.Context, zone string, recs []libdns.Record) ([]libdns.Record, error) {
-	z, err := p.begin(ctx, "append records", zone)
-	if err != nil {
-		return nil, err
-	}
-	if err := p.countAppend(); err != nil {
-		return nil, fmt.Errorf("dnstest: append records: %w", err)
-	}
-	p.srv.mu.Lock()
-	defer p.srv.mu.Unlock()
-	return p.addAllLocked(z, recs), nil
+	return p.edit(ctx, "append records", zone, p.countAppend, func(z string) []libdns.Record {
+		return p.addAllLocked(z, recs)
+	})
 }
 
 // SetRecords makes recs the only records of their (name, type) pairs in
 // zone and returns them.
 func (p *Provider) SetRecords(ctx context.Context, zone string, recs []libdns.Record) ([]libdns.Record, error) {
-	z, err := p.begin(ctx, "set records", zone)
-	if err != nil {
-		return nil, err
-	}
-	if err := p.countAppend(); err != nil {
-		return nil, fmt.Errorf("dnstest: set records: %w", err)
-	}
-	p.srv.mu.Lock()
-	defer p.srv.mu.Unlock()
-	for _, rec := range recs {
-		r := fromLibdns(rec, z)
-		p.srv.deleteLocked(record{name: r.name, typ: r.typ})
-	}
-	return p.addAllLocked(z, recs), nil
+	return p.edit(ctx, "set records", zone, p.countAppend, func(z string) []libdns.Record {
+		for _, rec := range recs {
+			r := fromLibdns(rec, z)
+			p.srv.deleteLocked(record{name: r.name, typ: r.typ})
+		}
+		return p.addAllLocked(z, recs)
+	})
 }
 
 // DeleteRecords deletes the stored records matching recs and returns them.
 // As libdns specifies, an empty type, zero TTL or empty value in an input
 // record matches any; the name must always be given.
 func (p *Provider) DeleteRecords(ctx context.Context, zone string, recs []libdns.Record) ([]libdns.Record, error) {
-	z, err := p.begin(ctx, "delete records", zone)
+	return p.edit(ctx, "delete records", zone, p.countDelete, func(z string) []libdns.Record {
+		var out []libdns.Record
+		for _, rec := range recs {
+			for _, r := range p.srv.deleteLocked(fromLibdns(rec, z)) {
+				out = append(out, toLibdns(r, z))
+			}
+		}
+		return out
+	})
+}
+
+// edit runs the store change fn for operation op on zone under the store
+// lock, after checking ctx and the zone and consuming a fault from count.
+func (p *Provider) edit(ctx context.Context, op, zone string, count func() error, fn func(z string) []libdns.Record) ([]libdns.Record, error) {
+	z, err := p.begin(ctx, op, zone)
 	if err != nil {
 		return nil, err
 	}
-	if err := p.countDelete(); err != nil {
-		return nil, fmt.Errorf("dnstest: delete records: %w", err)
+	if err := count(); err != nil {
+		return nil, fmt.Errorf("dnstest: %s: %w", op, err)
 	}
 	p.srv.mu.Lock()
 	defer p.srv.mu.Unlock()
-	var out []libdns.Record
-	for _, rec := range recs {
-		for _, r := range p.srv.deleteLocked(fromLibdns(rec, z)) {
-			out = append(out, toLibdns(r, z))
-		}
-	}
-	return out, nil
+	return fn(z), nil
 }
 
 // addAllLocked stores recs in zone z and returns them as typed records.

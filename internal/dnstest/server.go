@@ -50,8 +50,16 @@ func Start(zones ...string) (*Server, error) {
 		{PacketConn: pc, Handler: handler},
 		{Listener: ln, Handler: handler},
 	}
-	for _, srv := range s.servers {
-		s.serve(srv)
+	for i, srv := range s.servers {
+		if err := s.serve(srv); err != nil {
+			for _, started := range s.servers[:i] {
+				_ = started.Shutdown()
+			}
+			s.wg.Wait()
+			_ = pc.Close()
+			_ = ln.Close()
+			return nil, err
+		}
 	}
 	return s, nil
 }
@@ -75,20 +83,21 @@ func listenPair() (net.PacketConn, net.Listener, error) {
 }
 
 // serve runs srv in a goroutine owned by s and returns once it accepts
-// queries.
-func (s *Server) serve(srv *dns.Server) {
+// queries, or the error that stopped it from starting.
+func (s *Server) serve(srv *dns.Server) error {
 	started := make(chan struct{})
 	srv.NotifyStartedFunc = func() { close(started) }
-	failed := make(chan struct{})
+	failed := make(chan error, 1)
 	s.wg.Add(1)
 	go func() {
 		defer s.wg.Done()
-		_ = srv.ActivateAndServe()
-		close(failed)
+		failed <- srv.ActivateAndServe()
 	}()
 	select {
 	case <-started:
-	case <-failed:
+		return nil
+	case err := <-failed:
+		return fmt.Errorf("dnstest: serve: %w", err)
 	}
 }
 
