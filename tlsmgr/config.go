@@ -122,9 +122,10 @@ type RoleConfig struct {
 	VerifyPeers bool
 
 	// PeerRoots, for RoleLeafnodeRemote only, are the roots the hub's
-	// certificate is verified against. Nil means the roots of the role's
-	// issuer if it is a [RootsIssuer] with non-nil Roots, else the system
-	// roots.
+	// certificate is verified against. Nil means the roots of
+	// Config.Issuer if it is a [RootsIssuer] (nil Roots meaning the system
+	// roots), the system roots for another Config.Issuer, and the private
+	// CA's bundle if Config.Issuer is nil (development mode).
 	PeerRoots *x509.CertPool
 }
 

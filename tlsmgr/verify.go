@@ -62,17 +62,21 @@ func (m *Manager) peerVerifier(rs *roleState, sd side) func(tls.ConnectionState)
 }
 
 // peerRoots returns the roots a role's peers must chain to: for the
-// leafnode remote, its PeerRoots, its issuer's roots or nil (system roots);
-// for the others, the private CA's current bundle.
+// leafnode remote, its PeerRoots, else the public issuer's roots or nil
+// (system roots), else (no public issuer) the private CA's; for the others,
+// the private CA's current bundle.
 func (m *Manager) peerRoots(rs *roleState) (*x509.CertPool, error) {
 	if rs.role == RoleLeafnodeRemote {
 		if rs.peerRoots != nil {
 			return rs.peerRoots, nil
 		}
-		if ri, ok := m.cfg.Issuer.(RootsIssuer); ok && ri.Roots() != nil {
-			return ri.Roots(), nil
+		if m.cfg.Issuer != nil {
+			if ri, ok := m.cfg.Issuer.(RootsIssuer); ok {
+				return ri.Roots(), nil // nil: system roots
+			}
+			return nil, nil
 		}
-		return nil, nil
+		// Development mode: the hub's certificate comes from the private CA.
 	}
 	ca := m.privateCA()
 	if ca == nil {
