@@ -137,8 +137,8 @@ type testIssuer struct {
 	orders atomic.Int32
 	// mu guards the fields below.
 	mu       sync.Mutex
-	failures []error          // returned by the next orders, in turn
-	gate     chan struct{}    // if not nil, Issue waits for it
+	failures []error                 // returned by the next orders, in turn
+	gate     chan struct{}           // if not nil, Issue waits for it
 	mutate   func([][]byte) [][]byte // if not nil, rewrites the chain
 	key      string
 }
