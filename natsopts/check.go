@@ -1,0 +1,229 @@
+package natsopts
+
+import (
+	"crypto/tls"
+	"crypto/x509"
+	"errors"
+	"fmt"
+	"net"
+	"net/url"
+	"strings"
+
+	"github.com/nats-io/nats-server/v2/server"
+
+	"github.com/nats-autotls/autotls/internal/certutil"
+	"github.com/nats-autotls/autotls/tlsmgr"
+)
+
+// Check reports, without changing opts, every reason [Apply] would refuse
+// opts: each as a *[ConfigError], joined with errors.Join. It returns nil if
+// Apply would succeed. It refuses:
+//
+//   - an enabled listener whose role has no names, or whose role the
+//     Manager cannot serve;
+//   - a *tls.Config already set on an enabled listener that carries
+//     Certificates: Apply replaces the config, and the certificate would be
+//     silently lost;
+//   - a negative TLSTimeout (every handshake would time out at once);
+//   - TLSMap on a listener whose role does not ask for client certificates
+//     ([tlsmgr.RoleConfig.VerifyPeers] is false): every mapped login fails;
+//   - Cluster.TLSPinnedCerts, Gateway.TLSPinnedCerts, and
+//     LeafNode.TLSPinnedCerts when there are leafnode remotes: pins name
+//     peer keys, and managed peers change keys at every renewal;
+//   - OCSPConfig (other than OCSPModeNever): nats-server turns stapling off
+//     for callback configs, or rewrites their callbacks in place;
+//   - TLSRateLimit other than 0: NewServer panics on it when options are
+//     built in code;
+//   - a route URL (Options.Routes) or gateway URL whose host the role's
+//     names do not cover (see [PeerNames]), and, with TLSCheckKnownURLs,
+//     routes or gateways of which no URL host could match a DNS name of the
+//     role (IP hosts never match).
+//
+// Check is pure and safe for concurrent use if nothing writes opts.
+func Check(opts *server.Options, m *tlsmgr.Manager, options ...Option) error {
+	if opts == nil || m == nil {
+		return errors.New("natsopts: check: opts and m must not be nil")
+	}
+	s := newSettings(options)
+	var errs []error
+	errs = append(errs, checkServer(opts)...)
+	for _, l := range listeners(opts) {
+		errs = append(errs, checkListener(m, l)...)
+	}
+	errs = append(errs, checkPins(opts)...)
+	errs = append(errs, checkRoutes(opts, m, s)...)
+	errs = append(errs, checkGateways(opts, m, s)...)
+	return errors.Join(errs...)
+}
+
+// checkServer checks the options that are not per listener.
+func checkServer(opts *server.Options) []error {
+	var errs []error
+	if o := opts.OCSPConfig; o != nil && o.Mode != server.OCSPModeNever {
+		errs = append(errs, &ConfigError{Listener: "server", Option: "OCSPConfig.Mode", Value: fmt.Sprint(o.Mode),
+			Reason: "nats-server turns OCSP stapling off for callback configs, or rewrites their callbacks in place",
+			Fix:    "set OCSPConfig to nil (Let's Encrypt has no OCSP since 2025-08)"})
+	}
+	if opts.TLSRateLimit != 0 {
+		errs = append(errs, &ConfigError{Listener: "server", Option: "TLSRateLimit", Value: fmt.Sprint(opts.TLSRateLimit),
+			Reason: "server.NewServer panics on a rate limit set in code",
+			Fix:    "set TLSRateLimit to 0"})
+	}
+	return errs
+}
+
+// checkListener checks one enabled listener against the Manager.
+func checkListener(m *tlsmgr.Manager, l listener) []error {
+	var errs []error
+	if len(m.Names(l.role)) == 0 {
+		errs = append(errs, &ConfigError{Listener: l.name, Option: l.field, Value: "role " + l.role.String() + " has no names",
+			Reason: "no certificate can be issued for it", Fix: "give the Manager names (Config.Names or Config.Roles[" + l.role.String() + "].Names)"})
+	}
+	managed, err := m.TLSConfig(l.role)
+	if err != nil {
+		return append(errs, fmt.Errorf("natsopts: %s: role %s: %w", l.name, l.role, err))
+	}
+	if c := *l.config; c != nil && c != managed && len(c.Certificates) > 0 {
+		errs = append(errs, &ConfigError{Listener: l.name, Option: l.field + ".Certificates", Value: fmt.Sprintf("%d certificate(s)", len(c.Certificates)),
+			Reason: "Apply replaces the config and the certificate would be lost", Fix: "set " + l.field + " to nil and let the Manager serve the listener"})
+	}
+	if l.timeout != nil && *l.timeout < 0 {
+		errs = append(errs, &ConfigError{Listener: l.name, Option: l.timeoutField, Value: fmt.Sprint(*l.timeout),
+			Reason: "every handshake would time out at once", Fix: "use 0 for the default (2 seconds) or a positive number of seconds"})
+	}
+	if l.tlsMap && managed.ClientAuth == tls.NoClientCert {
+		errs = append(errs, &ConfigError{Listener: l.name, Option: l.prefix + "TLSMap", Value: "true",
+			Reason: "the role does not ask for client certificates, so no login can be mapped",
+			Fix:    "set Config.Roles[" + l.role.String() + "].VerifyPeers in the Manager, or TLSMap to false"})
+	}
+	return errs
+}
+
+// checkPins refuses pinned peer keys on connections whose peers rotate keys.
+func checkPins(opts *server.Options) []error {
+	var errs []error
+	pin := func(listener, field string, n int) {
+		errs = append(errs, &ConfigError{Listener: listener, Option: field, Value: fmt.Sprintf("%d pin(s)", n),
+			Reason: "pins name the peer's key, and managed peers get a new key at every renewal",
+			Fix:    "remove the pins; peers are verified against the private CA"})
+	}
+	if n := len(opts.Cluster.TLSPinnedCerts); n > 0 && clusterEnabled(opts) {
+		pin("cluster", "Cluster.TLSPinnedCerts", n)
+	}
+	if n := len(opts.Gateway.TLSPinnedCerts); n > 0 && gatewayEnabled(opts) {
+		pin("gateway", "Gateway.TLSPinnedCerts", n)
+	}
+	if n := len(opts.LeafNode.TLSPinnedCerts); n > 0 && len(opts.LeafNode.Remotes) > 0 {
+		pin("leafnode remote", "LeafNode.TLSPinnedCerts", n)
+	}
+	return errs
+}
+
+// checkRoutes checks the route URLs against the cluster names.
+func checkRoutes(opts *server.Options, m *tlsmgr.Manager, s settings) []error {
+	if !clusterEnabled(opts) {
+		return nil
+	}
+	names := m.Names(tlsmgr.RoleCluster)
+	var errs []error
+	if s.peerNames {
+		for i, u := range opts.Routes {
+			errs = append(errs, checkCovered("cluster", fmt.Sprintf("Routes[%d]", i), u, names)...)
+		}
+	}
+	known := opts.Cluster.TLSCheckKnownURLs
+	if s.checkKnownURLs != nil {
+		known = *s.checkKnownURLs
+	}
+	if known && !knownURLMatch(names, opts.Routes, s.peerNames) {
+		errs = append(errs, &ConfigError{Listener: "cluster", Option: "Cluster.TLSCheckKnownURLs", Value: "true",
+			Reason: fmt.Sprintf("no route URL host in %s could match a DNS name of the cluster certificate %v, so every inbound route would be refused", urlHosts(opts.Routes), names),
+			Fix:    "list routes by DNS names that the cluster names cover, or turn TLSCheckKnownURLs off"})
+	}
+	return errs
+}
+
+// checkGateways checks the remote gateway URLs against the gateway names.
+func checkGateways(opts *server.Options, m *tlsmgr.Manager, s settings) []error {
+	if !gatewayEnabled(opts) {
+		return nil
+	}
+	names := m.Names(tlsmgr.RoleGateway)
+	var errs []error
+	var all []*url.URL
+	for i, g := range opts.Gateway.Gateways {
+		if g == nil || g.Name == opts.Gateway.Name {
+			continue
+		}
+		all = append(all, g.URLs...)
+		if !s.peerNames {
+			continue
+		}
+		for j, u := range g.URLs {
+			errs = append(errs, checkCovered(fmt.Sprintf("gateway remote %q", g.Name), fmt.Sprintf("Gateway.Gateways[%d].URLs[%d]", i, j), u, names)...)
+		}
+	}
+	known := opts.Gateway.TLSCheckKnownURLs
+	if s.checkKnownURLs != nil {
+		known = *s.checkKnownURLs
+	}
+	if known && !knownURLMatch(names, all, s.peerNames) {
+		errs = append(errs, &ConfigError{Listener: "gateway", Option: "Gateway.TLSCheckKnownURLs", Value: "true",
+			Reason: fmt.Sprintf("no gateway URL host in %s could match a DNS name of the gateway certificate %v, so every inbound gateway would be refused", urlHosts(all), names),
+			Fix:    "list gateways by DNS names that the gateway names cover, or turn TLSCheckKnownURLs off"})
+	}
+	return errs
+}
+
+// checkCovered refuses a peer URL whose host names do not cover.
+func checkCovered(listener, field string, u *url.URL, names []string) []error {
+	if u == nil {
+		return nil
+	}
+	if covers(names, u.Hostname()) {
+		return nil
+	}
+	return []error{&ConfigError{Listener: listener, Option: field, Value: u.Redacted(),
+		Reason: fmt.Sprintf("host %q is not covered by the role's names %v, so the peer's certificate fails verification when dialled there", u.Hostname(), names),
+		Fix:    "add the host to the Manager's names for the role (a wildcard such as *.example.com covers a cluster), or use PeerNames(false) if each node has its own names"}}
+}
+
+// covers reports whether a certificate for names covers host.
+func covers(names []string, host string) bool {
+	dns, ips := certutil.SplitNames(names)
+	return certutil.Covers(&x509.Certificate{DNSNames: dns, IPAddresses: ips}, host)
+}
+
+// knownURLMatch reports whether an inbound peer could pass
+// TLSCheckKnownURLs: some URL host must be a DNS name, and, when peers
+// share this server's names (peerNames), be matched by one of them.
+func knownURLMatch(names []string, urls []*url.URL, peerNames bool) bool {
+	dns, _ := certutil.SplitNames(names)
+	for _, u := range urls {
+		if u == nil {
+			continue
+		}
+		host := u.Hostname()
+		if net.ParseIP(host) != nil {
+			continue
+		}
+		if !peerNames {
+			return true
+		}
+		if covers(dns, host) {
+			return true
+		}
+	}
+	return false
+}
+
+// urlHosts lists the hosts of urls for messages.
+func urlHosts(urls []*url.URL) string {
+	hosts := make([]string, 0, len(urls))
+	for _, u := range urls {
+		if u != nil {
+			hosts = append(hosts, u.Hostname())
+		}
+	}
+	return "[" + strings.Join(hosts, " ") + "]"
+}

@@ -1,0 +1,94 @@
+package natsopts
+
+import (
+	"crypto/tls"
+	"fmt"
+
+	"github.com/nats-io/nats-server/v2/server"
+
+	"github.com/nats-autotls/autotls/tlsmgr"
+)
+
+// A listener is one place in server.Options that takes a *tls.Config: a
+// listener the server accepts on, or a remote it dials.
+type listener struct {
+	// name is the listener's name in errors and in Expiry.
+	name string
+	// field is the server.Options path of the config, e.g. "MQTT.TLSConfig".
+	field string
+	// role is the Manager role whose config it gets.
+	role tlsmgr.Role
+	// config points at the *tls.Config field.
+	config **tls.Config
+	// timeout points at the TLSTimeout field (seconds), or is nil.
+	timeout *float64
+	// timeoutField is the path of timeout.
+	timeoutField string
+	// tlsMap is the TLSMap setting of the listener (false if it has none).
+	tlsMap bool
+	// prefix is the path prefix of the listener's other fields.
+	prefix string
+}
+
+// listeners returns the listeners that opts enables, in a stable order.
+// Disabled listeners are not listed, so Apply leaves them alone.
+func listeners(opts *server.Options) []listener {
+	var ls []listener
+	if !opts.DontListen {
+		ls = append(ls, listener{name: "client", field: "TLSConfig", role: tlsmgr.RoleClient,
+			config: &opts.TLSConfig, timeout: &opts.TLSTimeout, timeoutField: "TLSTimeout", tlsMap: opts.TLSMap})
+	}
+	if opts.HTTPSPort != 0 {
+		// HTTPS monitoring has no config of its own: it serves opts.TLSConfig.
+		ls = append(ls, listener{name: "https", field: "TLSConfig", role: tlsmgr.RoleClient, config: &opts.TLSConfig})
+	}
+	if ws := &opts.Websocket; ws.Port != 0 && !ws.NoTLS {
+		ls = append(ls, listener{name: "websocket", field: "Websocket.TLSConfig", role: tlsmgr.RoleWebsocket,
+			config: &ws.TLSConfig, tlsMap: ws.TLSMap, prefix: "Websocket."})
+	}
+	if mq := &opts.MQTT; mq.Port != 0 {
+		ls = append(ls, listener{name: "mqtt", field: "MQTT.TLSConfig", role: tlsmgr.RoleMQTT,
+			config: &mq.TLSConfig, timeout: &mq.TLSTimeout, timeoutField: "MQTT.TLSTimeout", tlsMap: mq.TLSMap, prefix: "MQTT."})
+	}
+	if ln := &opts.LeafNode; ln.Port != 0 {
+		ls = append(ls, listener{name: "leafnode", field: "LeafNode.TLSConfig", role: tlsmgr.RoleLeafnode,
+			config: &ln.TLSConfig, timeout: &ln.TLSTimeout, timeoutField: "LeafNode.TLSTimeout", tlsMap: ln.TLSMap, prefix: "LeafNode."})
+	}
+	for i, r := range opts.LeafNode.Remotes {
+		if r == nil {
+			continue
+		}
+		p := fmt.Sprintf("LeafNode.Remotes[%d].", i)
+		ls = append(ls, listener{name: fmt.Sprintf("leafnode remote %d", i), field: p + "TLSConfig", role: tlsmgr.RoleLeafnodeRemote,
+			config: &r.TLSConfig, timeout: &r.TLSTimeout, timeoutField: p + "TLSTimeout", prefix: p})
+	}
+	if clusterEnabled(opts) {
+		c := &opts.Cluster
+		ls = append(ls, listener{name: "cluster", field: "Cluster.TLSConfig", role: tlsmgr.RoleCluster,
+			config: &c.TLSConfig, timeout: &c.TLSTimeout, timeoutField: "Cluster.TLSTimeout", prefix: "Cluster."})
+	}
+	if gatewayEnabled(opts) {
+		g := &opts.Gateway
+		ls = append(ls, listener{name: "gateway", field: "Gateway.TLSConfig", role: tlsmgr.RoleGateway,
+			config: &g.TLSConfig, timeout: &g.TLSTimeout, timeoutField: "Gateway.TLSTimeout", prefix: "Gateway."})
+		for i, r := range g.Gateways {
+			if r == nil {
+				continue
+			}
+			p := fmt.Sprintf("Gateway.Gateways[%d].", i)
+			ls = append(ls, listener{name: fmt.Sprintf("gateway remote %q", r.Name), field: p + "TLSConfig", role: tlsmgr.RoleGateway,
+				config: &r.TLSConfig, timeout: &r.TLSTimeout, timeoutField: p + "TLSTimeout", prefix: p})
+		}
+	}
+	return ls
+}
+
+// clusterEnabled reports whether opts enables the route listener.
+func clusterEnabled(opts *server.Options) bool {
+	return opts.Cluster.Port != 0 || opts.Cluster.ListenStr != ""
+}
+
+// gatewayEnabled reports whether opts enables gateways.
+func gatewayEnabled(opts *server.Options) bool {
+	return opts.Gateway.Port != 0
+}
