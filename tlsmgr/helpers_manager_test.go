@@ -137,9 +137,9 @@ type testIssuer struct {
 	orders atomic.Int32
 	// mu guards the fields below.
 	mu       sync.Mutex
-	failures []error                 // returned by the next orders, in turn
-	gate     chan struct{}           // if not nil, Issue waits for it
-	mutate   func([][]byte) [][]byte // if not nil, rewrites the chain
+	failures []error                                          // returned by the next orders, in turn
+	gate     chan struct{}                                    // if not nil, Issue waits for it
+	mutate   func(key crypto.Signer, names []string) [][]byte // if not nil, issues instead
 	key      string
 }
 
@@ -170,11 +170,10 @@ func (ti *testIssuer) Issue(ctx context.Context, key crypto.Signer, names []stri
 	if fail != nil {
 		return nil, fail
 	}
-	chain, err := ti.RootsIssuer.Issue(ctx, key, names, replaces)
-	if err == nil && mutate != nil {
-		chain = mutate(chain)
+	if mutate != nil {
+		return mutate(key, names), nil
 	}
-	return chain, err
+	return ti.RootsIssuer.Issue(ctx, key, names, replaces)
 }
 
 // failNext makes the next orders fail with errs.

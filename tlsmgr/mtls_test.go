@@ -48,6 +48,7 @@ type leafSpec struct {
 	notBefore time.Time
 	notAfter  time.Time
 	isCA      bool
+	key       crypto.Signer // nil: a new P-256 key
 }
 
 // makeCert signs spec with parent/parentKey (self-signed if parent is nil)
@@ -55,8 +56,12 @@ type leafSpec struct {
 // extra).
 func makeCert(t testing.TB, spec leafSpec, parent *x509.Certificate, parentKey crypto.Signer, extra ...*x509.Certificate) (*tls.Certificate, *x509.Certificate) {
 	t.Helper()
-	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	require.NoError(t, err)
+	var key crypto.Signer = spec.key
+	if key == nil {
+		k, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+		require.NoError(t, err)
+		key = k
+	}
 	if spec.notBefore.IsZero() {
 		spec.notBefore = time.Now().Add(-time.Hour)
 	}
