@@ -34,7 +34,12 @@ var labels atomic.Int64
 // uniqueName returns a fresh name under example.test.
 func uniqueName(t testing.TB) string {
 	t.Helper()
-	base := strings.ToLower(strings.NewReplacer("/", "-", "_", "-").Replace(t.Name()))
+	base := strings.Map(func(r rune) rune {
+		if r >= 'a' && r <= 'z' || r >= '0' && r <= '9' {
+			return r
+		}
+		return '-'
+	}, strings.ToLower(t.Name()))
 	if len(base) > 40 {
 		base = base[:40]
 	}

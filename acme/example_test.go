@@ -1,0 +1,73 @@
+package acme_test
+
+import (
+	"context"
+	"fmt"
+	"log"
+	"os"
+	"time"
+
+	"github.com/libdns/libdns"
+
+	"github.com/nats-autotls/autotls/acme"
+)
+
+// zoneProvider stands for any libdns provider (Cloudflare, Route 53, ...).
+type zoneProvider interface {
+	libdns.RecordAppender
+	libdns.RecordDeleter
+}
+
+// Obtain a certificate for a name and its wildcard over DNS-01 and write it
+// where nats-server's cert_file and key_file point.
+func Example() {
+	var provider zoneProvider // e.g. &cloudflare.Provider{APIToken: "..."}
+
+	iss, err := acme.New(acme.Config{
+		DirectoryURL: acme.LetsEncryptStaging,
+		Email:        "ops@example.com",
+		AgreeTOS:     true,
+		Storage:      acme.DirStorage("/var/lib/nats-autotls"),
+		DNS01:        &acme.DNS01{Provider: provider},
+	})
+	if err != nil {
+		log.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+	defer cancel()
+	cert, err := iss.Obtain(ctx, []string{"nats.example.com", "*.nats.example.com"})
+	if err != nil {
+		log.Fatal(err)
+	}
+	keyPEM, err := cert.KeyPEM()
+	if err != nil {
+		log.Fatal(err)
+	}
+	if err := os.WriteFile("server.pem", cert.CertPEM(), 0o644); err != nil {
+		log.Fatal(err)
+	}
+	if err := os.WriteFile("server-key.pem", keyPEM, 0o600); err != nil {
+		log.Fatal(err)
+	}
+	fmt.Println("valid until", cert.Leaf.NotAfter)
+}
+
+// Renew with ARI: ask the CA when, then order with replaces.
+func ExampleIssuer_RenewalWindow() {
+	var iss *acme.Issuer     // from acme.New
+	var old acme.Certificate // the certificate in service
+	ctx := context.Background()
+
+	start, end, retry, err := iss.RenewalWindow(ctx, old.Leaf)
+	switch {
+	case err != nil:
+		log.Print(err) // fall back to renewing at 2/3 of the lifetime
+	case start.IsZero():
+		// no advice
+	case time.Now().After(start):
+		chain, err := iss.Issue(ctx, old.Key, old.Leaf.DNSNames, old.Leaf)
+		fmt.Println(len(chain), err)
+	default:
+		fmt.Println("renew between", start, "and", end, "; ask again in", retry)
+	}
+}
