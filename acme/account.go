@@ -39,6 +39,9 @@ func (i *Issuer) accountKey() string {
 	if i.cfg.Email != "" {
 		who = safeName(i.cfg.Email)
 	}
+	if who == "." || who == ".." {
+		who = "-"
+	}
 	return "acme/" + i.key + "/" + who + "/account.json"
 }
 

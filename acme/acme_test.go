@@ -276,3 +276,53 @@ func TestHTTP01(t *testing.T) {
 		})
 	}
 }
+
+func TestConcurrentOrders(t *testing.T) {
+	ca := acmetest.New(t, acmetest.Options{})
+	iss := newIssuer(t, baseConfig(t, ca))
+	names := []string{uniqueName(t), uniqueName(t), uniqueName(t)}
+	errc := make(chan error, len(names))
+	for _, n := range names {
+		go func() {
+			_, err := obtain(t, iss, n, "*."+n)
+			errc <- err
+		}()
+	}
+	for range names {
+		require.NoError(t, <-errc)
+	}
+	require.Equal(t, 1, ca.NewAccounts(), "one account for every order")
+	require.Equal(t, len(names), ca.Orders())
+}
+
+func TestKeyTypes(t *testing.T) {
+	ca := acmetest.New(t, acmetest.Options{})
+	for _, kt := range []acme.KeyType{acme.KeyP384, acme.KeyRSA2048, acme.KeyEd25519} {
+		t.Run(string(kt), func(t *testing.T) {
+			cfg := baseConfig(t, ca)
+			cfg.KeyType = kt
+			cert, err := obtain(t, newIssuer(t, cfg), uniqueName(t))
+			if err != nil {
+				require.Equal(t, acme.KeyEd25519, kt, "only Ed25519 may be refused")
+				require.ErrorContains(t, err, "urn:ietf:params:acme:error", "the CA's error is passed through")
+				return
+			}
+			require.True(t, certutil.KeyMatches(cert.Key, cert.Leaf.PublicKey))
+		})
+	}
+}
+
+func TestValidationError(t *testing.T) {
+	ca := acmetest.New(t, acmetest.Options{})
+	cfg := baseConfig(t, ca)
+	cfg.DNS01 = nil
+	cfg.HTTP01 = &acme.HTTP01{Addr: "127.0.0.1:0"} // not where the CA connects
+	name := uniqueName(t)
+
+	_, err := obtain(t, newIssuer(t, cfg), name)
+	var verr *acme.ValidationError
+	require.ErrorAs(t, err, &verr)
+	require.Equal(t, name, verr.Name)
+	require.NotEmpty(t, verr.Detail)
+	require.ErrorContains(t, err, "acme: validation of "+name+" failed")
+}

@@ -17,6 +17,7 @@ type RateLimitError struct {
 	err error
 }
 
+// Error says when to retry and why.
 func (e *RateLimitError) Error() string {
 	if e.RetryAfter.IsZero() {
 		return "acme: rate limited: " + e.Detail
@@ -38,6 +39,7 @@ type ValidationError struct {
 	err error
 }
 
+// Error names the name that failed and the CA's reason.
 func (e *ValidationError) Error() string {
 	return fmt.Sprintf("acme: validation of %s failed: %s", e.Name, e.Detail)
 }
@@ -59,6 +61,7 @@ type ConfigError struct {
 	err error
 }
 
+// Error names the field, its value and the fix.
 func (e *ConfigError) Error() string {
 	msg := fmt.Sprintf("acme: config: %s = %q: %s", e.Field, e.Value, e.Fix)
 	if e.err != nil {
@@ -79,6 +82,7 @@ type UnreachableError struct {
 	Err error
 }
 
+// Error names the URL and the cause.
 func (e *UnreachableError) Error() string {
 	return fmt.Sprintf("acme: CA unreachable at %s: %v", e.URL, e.Err)
 }

@@ -6,8 +6,8 @@ import "github.com/nats-autotls/autotls/internal/certutil"
 // generates. The zero value means [KeyP256].
 type KeyType string
 
-// The key types. Not every CA accepts every type: Let's Encrypt and Pebble
-// refuse Ed25519, and the CA's error is returned as is.
+// The key types. Not every CA accepts every type: Let's Encrypt
+// refuses Ed25519 (Pebble accepts it); the CA's error is returned as is.
 const (
 	KeyP256    KeyType = "p256"
 	KeyP384    KeyType = "p384"
