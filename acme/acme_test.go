@@ -4,10 +4,12 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/base64"
+	"encoding/json"
 	"errors"
 	"os"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -325,4 +327,31 @@ func TestValidationError(t *testing.T) {
 	require.Equal(t, name, verr.Name)
 	require.NotEmpty(t, verr.Detail)
 	require.ErrorContains(t, err, "acme: validation of "+name+" failed")
+}
+
+func TestUnknownStoredAccountIsReplaced(t *testing.T) {
+	ca := acmetest.New(t, acmetest.Options{})
+	dir := t.TempDir()
+	cfg := baseConfig(t, ca)
+	cfg.Storage = acme.DirStorage(dir)
+	iss := newIssuer(t, cfg)
+
+	// An account the CA has never seen, as after a CA reset.
+	key, err := certutil.GenerateKey(certutil.P256)
+	require.NoError(t, err)
+	keyPEM, err := certutil.EncodeKey(key)
+	require.NoError(t, err)
+	gone := strings.TrimSuffix(ca.DirectoryURL, "/dir") + "/my-account/deadbeef"
+	rec, err := json.Marshal(map[string]string{"uri": gone, "key": string(keyPEM)})
+	require.NoError(t, err)
+	ctx := context.Background()
+	require.NoError(t, cfg.Storage.Store(ctx, "acme/"+iss.IssuerKey()+"/default/account.json", rec))
+
+	mustObtain(t, iss, uniqueName(t))
+	require.NotEqual(t, gone, iss.AccountURL())
+	require.Equal(t, 1, ca.NewAccounts())
+
+	stored, err := cfg.Storage.Load(ctx, "acme/"+iss.IssuerKey()+"/default/account.json")
+	require.NoError(t, err)
+	require.Contains(t, string(stored), iss.AccountURL(), "the new account is stored")
 }

@@ -11,8 +11,11 @@ import (
 	legoacme "github.com/go-acme/lego/v4/acme"
 )
 
-// externalAccountRequired is the ACME error type of a CA that wants EAB.
-const externalAccountRequired = "urn:ietf:params:acme:error:externalAccountRequired"
+// ACME error types this package acts on.
+const (
+	externalAccountRequired = "urn:ietf:params:acme:error:externalAccountRequired"
+	accountDoesNotExist     = "urn:ietf:params:acme:error:accountDoesNotExist"
+)
 
 // classify turns an error from lego into this package's typed errors
 // where one fits, and otherwise returns err unchanged.

@@ -10,6 +10,7 @@ import (
 	"strings"
 	"time"
 
+	legoacme "github.com/go-acme/lego/v4/acme"
 	"github.com/go-acme/lego/v4/certificate"
 	"github.com/nats-autotls/autotls/internal/certutil"
 )
@@ -96,8 +97,22 @@ func (i *Issuer) run(o *order, req *request) result {
 	return result{chain: chain}
 }
 
-// obtain builds the client if needed and has lego order the certificate.
+// obtain orders the certificate. If the CA no longer knows the stored
+// account (deactivated, or a test CA restarted), it registers a new one
+// and tries once more.
 func (i *Issuer) obtain(ctx context.Context, req *request) ([][]byte, error) {
+	chain, err := i.obtainOnce(ctx, req)
+	if err == nil || !accountGone(err) {
+		return chain, err
+	}
+	i.log.Warn("acme: the CA does not know the stored account: registering a new one", "account", i.AccountURL())
+	i.lc, i.acct.reg = nil, nil
+	return i.obtainOnce(ctx, req)
+}
+
+// obtainOnce builds the client if needed and has lego order the
+// certificate.
+func (i *Issuer) obtainOnce(ctx context.Context, req *request) ([][]byte, error) {
 	lc, err := i.client(ctx)
 	if err != nil {
 		return nil, err
@@ -139,4 +154,10 @@ func (i *Issuer) wrap(req *request, err error) error {
 		return err
 	}
 	return fmt.Errorf("acme: obtain %s: %w", req.label, err)
+}
+
+// accountGone reports whether err says that the account does not exist.
+func accountGone(err error) bool {
+	var pd *legoacme.ProblemDetails
+	return errors.As(err, &pd) && pd.Type == accountDoesNotExist
 }
