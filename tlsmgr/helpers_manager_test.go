@@ -119,6 +119,11 @@ func servedLeaf(t testing.TB, addr string, roots *x509.CertPool, serverName stri
 	return c.ConnectionState().PeerCertificates[0]
 }
 
+// tlsConfigFor is a client config trusting roots and expecting name.
+func tlsConfigFor(roots *x509.CertPool, name string) *tls.Config {
+	return &tls.Config{RootCAs: roots, ServerName: name}
+}
+
 // echo checks that a round trip over c still works.
 func echo(t testing.TB, c *tls.Conn) {
 	t.Helper()
