@@ -355,3 +355,19 @@ func TestUnknownStoredAccountIsReplaced(t *testing.T) {
 	require.NoError(t, err)
 	require.Contains(t, string(stored), iss.AccountURL(), "the new account is stored")
 }
+
+func TestIssuersShareHTTPClient(t *testing.T) {
+	ca := acmetest.New(t, acmetest.Options{})
+	issuers := []*acme.Issuer{newIssuer(t, baseConfig(t, ca)), newIssuer(t, baseConfig(t, ca))}
+	errc := make(chan error, len(issuers))
+	for _, iss := range issuers {
+		go func() {
+			_, err := obtain(t, iss, uniqueName(t))
+			errc <- err
+		}()
+	}
+	for range issuers {
+		require.NoError(t, <-errc)
+	}
+	require.Equal(t, 2, ca.NewAccounts(), "each Issuer has its own account storage")
+}

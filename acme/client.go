@@ -74,11 +74,14 @@ func (i *Issuer) client(ctx context.Context) (*lego.Client, error) {
 	if d := i.cfg.DNS01; d != nil {
 		useResolvers(d.Resolvers)
 	}
+	// lego wraps the client's Transport in place: give it its own copy so
+	// that the caller's client and ours stay untouched.
+	hc := *i.http
 	lc, err := lego.NewClient(&lego.Config{
 		CADirURL:   i.cfg.DirectoryURL,
 		User:       acct,
 		UserAgent:  userAgent,
-		HTTPClient: i.http,
+		HTTPClient: &hc,
 		Certificate: lego.CertificateConfig{
 			KeyType:             certcrypto.EC256, // unused: we send CSRs
 			Timeout:             30 * time.Second,
