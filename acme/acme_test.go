@@ -266,6 +266,8 @@ func TestHTTP01(t *testing.T) {
 	}{
 		{name: "dns name", names: []string{uniqueName(t)}},
 		{name: "IP address", names: []string{"127.0.0.1"}, profile: "shortlived"},
+		// Pebble certifies IP addresses under any profile; Let's Encrypt only under "shortlived".
+		{name: "IP address without profile", names: []string{"127.0.0.1"}},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
