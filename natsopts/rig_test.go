@@ -188,18 +188,27 @@ next:
 // waitFor waits until a line contains every part, and returns it.
 func (l *logLines) waitFor(t *testing.T, parts ...string) string {
 	t.Helper()
+	return l.waitForAny(t, parts)
+}
+
+// waitForAny waits until a line contains every part of one of the
+// alternatives, and returns the first such line.
+func (l *logLines) waitForAny(t *testing.T, alternatives ...[]string) string {
+	t.Helper()
 	deadline := time.After(wait)
 	for {
 		l.mu.Lock()
 		ch := l.changed
 		l.mu.Unlock()
-		if got := l.find(parts...); len(got) > 0 {
-			return got[0]
+		for _, parts := range alternatives {
+			if got := l.find(parts...); len(got) > 0 {
+				return got[0]
+			}
 		}
 		select {
 		case <-ch:
 		case <-deadline:
-			t.Fatalf("no log line with %q within %v", parts, wait)
+			t.Fatalf("no log line with any of %q within %v", alternatives, wait)
 		}
 	}
 }
