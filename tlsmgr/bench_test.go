@@ -1,0 +1,119 @@
+package tlsmgr
+
+import (
+	"context"
+	"crypto/tls"
+	"crypto/x509"
+	"fmt"
+	"net"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+)
+
+// tableRole returns a role serving n certificates, one name each.
+func tableRole(n int) *roleState {
+	certs := make([]*tls.Certificate, n)
+	for i := range certs {
+		certs[i] = &tls.Certificate{Leaf: &x509.Certificate{DNSNames: []string{fmt.Sprintf("host-%d.example.com", i)}}}
+	}
+	rs := &roleState{role: RoleClient}
+	rs.table.Store(newCertTable(certs...))
+	return rs
+}
+
+func TestCertTableLookup(t *testing.T) {
+	wild := &tls.Certificate{Leaf: &x509.Certificate{DNSNames: []string{"*.wild.example.com"}}}
+	rs := tableRole(3)
+	t0 := rs.table.Load()
+	rs.table.Store(newCertTable(append([]*tls.Certificate{t0.def, t0.exact["host-1.example.com"], t0.exact["host-2.example.com"]}, wild)...))
+	tests := []struct {
+		name, sni string
+		want      *tls.Certificate
+	}{
+		{"exact", "host-2.example.com", t0.exact["host-2.example.com"]},
+		{"upper case", "HOST-1.Example.COM", t0.exact["host-1.example.com"]},
+		{"wildcard", "a.wild.example.com", wild},
+		{"wildcard is one label", "a.b.wild.example.com", t0.def},
+		{"empty SNI", "", t0.def},
+		{"unknown", "nope.example.org", t0.def},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got, err := rs.getCertificate(&tls.ClientHelloInfo{ServerName: tt.sni})
+			require.NoError(t, err)
+			require.Same(t, tt.want, got)
+		})
+	}
+	allocs := testing.AllocsPerRun(100, func() {
+		_, _ = rs.getCertificate(&tls.ClientHelloInfo{ServerName: "host-2.example.com"})
+	})
+	require.Zero(t, allocs)
+}
+
+func BenchmarkGetCertificate(b *testing.B) {
+	for _, n := range []int{1, 1000} {
+		b.Run(fmt.Sprintf("certs=%d", n), func(b *testing.B) {
+			rs := tableRole(n)
+			hello := &tls.ClientHelloInfo{ServerName: fmt.Sprintf("host-%d.example.com", n/2)}
+			b.ReportAllocs()
+			for b.Loop() {
+				if c, _ := rs.getCertificate(hello); c == nil {
+					b.Fatal("no certificate")
+				}
+			}
+		})
+	}
+}
+
+func BenchmarkHandshake(b *testing.B) {
+	m, err := New(Config{Storage: NewMemoryStorage()})
+	require.NoError(b, err)
+	b.Cleanup(func() { m.Close() })
+	require.NoError(b, m.Start(context.Background()))
+	managed, err := m.TLSConfig(RoleClient)
+	require.NoError(b, err)
+	cert, _, err := m.Current(RoleClient)
+	require.NoError(b, err)
+	static := &tls.Config{MinVersion: tls.VersionTLS12, Certificates: []tls.Certificate{*cert}}
+	client := &tls.Config{InsecureSkipVerify: true, ServerName: "localhost"}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(b, err)
+	b.Cleanup(func() { ln.Close() })
+	for _, bc := range []struct {
+		name string
+		cfg  *tls.Config
+	}{{"manager", managed}, {"static", static}} {
+		b.Run(bc.name, func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				handshake(b, ln, bc.cfg, client)
+			}
+		})
+	}
+}
+
+// handshake runs one TLS handshake over loopback TCP.
+func handshake(b *testing.B, ln net.Listener, server, client *tls.Config) {
+	done := make(chan error, 1)
+	go func() {
+		raw, err := ln.Accept()
+		if err != nil {
+			done <- err
+			return
+		}
+		defer raw.Close()
+		done <- tls.Server(raw, server).Handshake()
+	}()
+	raw, err := net.Dial("tcp", ln.Addr().String())
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer raw.Close()
+	if err := tls.Client(raw, client).Handshake(); err != nil {
+		b.Fatal(err)
+	}
+	if err := <-done; err != nil {
+		b.Fatal(err)
+	}
+}
