@@ -166,6 +166,9 @@ func TestRateLimit(t *testing.T) {
 	var rl *acme.RateLimitError
 	require.ErrorAs(t, err, &rl)
 	require.WithinDuration(t, time.Now().Add(2*time.Hour), rl.RetryAfter, time.Minute)
+	var floor interface{ RetryAt() time.Time } // what tlsmgr's backoff looks for
+	require.ErrorAs(t, err, &floor)
+	require.Equal(t, rl.RetryAfter, floor.RetryAt())
 
 	mustObtain(t, iss, uniqueName(t))
 }

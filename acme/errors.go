@@ -28,6 +28,10 @@ func (e *RateLimitError) Error() string {
 // Unwrap returns the CA's error.
 func (e *RateLimitError) Unwrap() error { return e.err }
 
+// RetryAt returns RetryAfter. A tlsmgr.Manager recognises any error with
+// this method and never retries before the time it returns.
+func (e *RateLimitError) RetryAt() time.Time { return e.RetryAfter }
+
 // ValidationError reports that the CA could not validate control of Name:
 // the challenge failed or the CA refused the name.
 type ValidationError struct {
