@@ -173,7 +173,7 @@ func (c Config) withDefaults() (Config, error) {
 		if err != nil {
 			return Config{}, fmt.Errorf("tlsmgr: config: Storage is nil and the user cache directory is unknown (%w): set Config.Storage, e.g. NewFileStorage(dir)", err)
 		}
-		c.Storage = NewFileStorage(filepath.Join(dir, "nats-autotls"))
+		c.Storage = NewFileStorage(filepath.Join(dir, "nats-autotls"), WithStorageLogger(c.Logger))
 	}
 	return c, nil
 }
