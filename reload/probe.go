@@ -14,15 +14,19 @@ import (
 // probeTimeout bounds a probe when ctx has no deadline.
 const probeTimeout = 10 * time.Second
 
+// drainTimeout bounds the wait for the server to close after a probe.
+const drainTimeout = time.Second
+
 // maxInfoLine bounds the INFO line a probe reads.
 const maxInfoLine = 64 << 10
 
 // Handshake connects to a NATS port at addr and runs a TLS handshake with
 // cfg, returning the connection state (the served chain is in
 // PeerCertificates). Unless tlsFirst, it first reads the plain-text INFO
-// line that the classic NATS protocol sends before TLS (client, leafnode,
-// route and gateway ports); set tlsFirst for ports that start with TLS
-// (handshake_first client ports, websocket, MQTT, HTTPS monitoring). A nil
+// line that the classic NATS protocol sends before TLS on client and
+// leafnode ports; set tlsFirst for ports that start with TLS (route and
+// gateway ports, handshake_first client and leafnode ports, websocket, MQTT,
+// HTTPS monitoring). A nil
 // cfg skips verification: only the served certificate is read. The
 // connection is closed before Handshake returns. ctx bounds the whole
 // exchange (10 seconds if it has no deadline). Safe for concurrent use.
@@ -52,7 +56,18 @@ func Handshake(ctx context.Context, addr string, cfg *tls.Config, tlsFirst bool)
 	if err := tc.HandshakeContext(ctx); err != nil {
 		return tls.ConnectionState{}, fmt.Errorf("reload: handshake %s: %w", addr, err)
 	}
+	closeGracefully(tc)
 	return tc.ConnectionState(), nil
+}
+
+// closeGracefully sends close_notify and drains what the server still
+// sends (TLS 1.3 session tickets) until it closes, so that the server reads
+// the end of the handshake and sees an orderly close, not a reset it would
+// log as a handshake error.
+func closeGracefully(tc *tls.Conn) {
+	_ = tc.CloseWrite()
+	_ = tc.SetReadDeadline(time.Now().Add(drainTimeout))
+	_, _ = io.Copy(io.Discard, tc)
 }
 
 // readInfo reads the INFO line one byte at a time, so that no byte of the
