@@ -169,7 +169,8 @@ func (s *Sidecar) Signal() error {
 		return err
 	}
 	if err := server.ProcessSignal(server.CommandReload, strconv.Itoa(pid)); err != nil {
-		return fmt.Errorf("reload: signal pid %d: %w", pid, err)
+		// ProcessSignal's message starts with a newline; it wraps nothing.
+		return fmt.Errorf("reload: signal pid %d: %s", pid, strings.TrimSpace(err.Error()))
 	}
 	return nil
 }
