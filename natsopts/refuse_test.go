@@ -93,11 +93,15 @@ func TestRouteRefusals(t *testing.T) {
 		cert func() tls.Certificate
 		why  string
 	}{
-		{"another CA", func() tls.Certificate { return peerCert(t, newCA(t), names, both, now.Add(-time.Minute), now.Add(time.Hour)) }, "unknown authority"},
+		{"another CA", func() tls.Certificate {
+			return peerCert(t, newCA(t), names, both, now.Add(-time.Minute), now.Add(time.Hour))
+		}, "unknown authority"},
 		{"no clientAuth", func() tls.Certificate {
 			return peerCert(t, ca, names, []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth}, now.Add(-time.Minute), now.Add(time.Hour))
 		}, "incompatible key usage"},
-		{"expired", func() tls.Certificate { return peerCert(t, ca, names, both, now.Add(-2*time.Hour), now.Add(-time.Hour)) }, "expired"},
+		{"expired", func() tls.Certificate {
+			return peerCert(t, ca, names, both, now.Add(-2*time.Hour), now.Add(-time.Hour))
+		}, "expired"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			b, _ := badPeer(t, tc.cert(), aURL)

@@ -122,7 +122,9 @@ func startRotationNodes(t *testing.T, ca *privateca.CA) []*node {
 		o.LeafNode.Host, o.LeafNode.Port = "127.0.0.1", -1
 		o.Gateway.Name, o.Gateway.Host, o.Gateway.Port = "A", "127.0.0.1", -1
 	})
-	loop := func(port int) *url.URL { return &url.URL{Scheme: "nats", Host: net.JoinHostPort("127.0.0.1", strconv.Itoa(port))} }
+	loop := func(port int) *url.URL {
+		return &url.URL{Scheme: "nats", Host: net.JoinHostPort("127.0.0.1", strconv.Itoa(port))}
+	}
 	b := mk("B", func(o *server.Options) {
 		o.Cluster.Name, o.Cluster.Host, o.Cluster.Port = "A", "127.0.0.1", -1
 		o.Routes = []*url.URL{loop(a.opts.Cluster.Port)}

@@ -1,0 +1,82 @@
+// Package natsopts puts the listeners of an embedded NATS server on TLS
+// from a [tlsmgr.Manager], so that certificates rotate without reloads and
+// without dropping connections.
+//
+// # Usage
+//
+// Build the server options as usual, call [Apply], then start the server:
+//
+//	m, err := tlsmgr.New(tlsmgr.Config{Names: []string{"nats.example.com"}, Issuer: iss})
+//	if err != nil { ... }
+//	if err := m.Start(ctx); err != nil { ... }
+//	defer m.Close()
+//
+//	opts := &server.Options{Port: 4222, NoSigs: true}
+//	opts.Cluster.Name, opts.Cluster.Port = "east", 6222
+//	opts.Routes = server.RoutesFromStr("nats://nats-1.east.internal:6222,nats://nats-2.east.internal:6222")
+//	if err := natsopts.Apply(opts, m); err != nil { ... } // a *ConfigError says what to change
+//	s, err := server.NewServer(opts)
+//
+// Apply is pure (no I/O, no goroutines) and idempotent: it sets every
+// enabled listener's *tls.Config to the Manager's config for the listener's
+// role, the same pointer each time. It leaves disabled listeners and all
+// non-TLS options alone; its documentation lists every field it writes.
+//
+// # Listeners and roles
+//
+//	listener                  enabled when                        role
+//	client                    not DontListen                      client
+//	HTTPS monitoring          HTTPSPort != 0 (shares TLSConfig)   client
+//	websocket                 Websocket.Port != 0, not NoTLS      websocket
+//	MQTT                      MQTT.Port != 0                      mqtt
+//	leafnode accept           LeafNode.Port != 0                  leafnode
+//	leafnode remotes          each LeafNode.Remotes[i]            leafnode-remote
+//	cluster (routes)          Cluster.Port != 0 or ListenStr      cluster
+//	gateway and its remotes   Gateway.Port != 0                   gateway
+//
+// Cluster and gateway are always mutual TLS against the Manager's private
+// CA: nodes of a cluster share the CA (and, by default, the names), so give
+// each node a Manager on the same storage or the same private CA.
+//
+// # Refusals
+//
+// [Check] (which Apply runs first) refuses what cannot work or what
+// nats-server would silently break: a route or gateway URL whose host the
+// role's names do not cover, TLSCheckKnownURLs that no peer could pass,
+// pinned peer keys on connections whose peers rotate keys, TLSMap on a
+// listener that asks no client certificate, OCSP stapling, TLSRateLimit, a
+// negative TLSTimeout, and a config already carrying Certificates (Apply
+// would drop them). Each refusal is a *[ConfigError] with the listener, the
+// option, the value, the reason and the fix.
+//
+// # Behind a proxy
+//
+// The classic NATS protocol sends a plain-text INFO line before TLS, so a
+// TLS-terminating proxy in front of the client port deadlocks. Use
+// [HandshakeFirst] (TLSHandshakeFirst) for clients that reach the server
+// through a proxy that passes TLS through, with clients configured for
+// handshake-first too. Websocket may sit behind a TLS-terminating proxy
+// with Websocket.NoTLS (Apply then leaves it alone). Routes, gateways and
+// leafnodes never sit behind a TLS-terminating proxy: their mutual TLS is
+// end to end.
+//
+// # Signals
+//
+// Apply does not set NoSigs, and a program that embeds nats-server must:
+// without it server.NewServer installs SIGINT/SIGTERM handlers that call
+// os.Exit, and a SIGHUP handler that re-reads a config file and would
+// replace the TLS set in code. Signals belong to main.
+//
+// # Certificate expiry
+//
+// nats-server's /varz shows no tls_cert_not_after for callback configs.
+// [Expiry] returns the expiry per listener; the Manager's Status has the
+// full renewal schedule.
+//
+// # Changes at runtime
+//
+// Renewals need nothing: the next handshake gets the new certificate. To
+// add a listener or a remote at runtime, use package
+// [github.com/nats-autotls/autotls/reload], which applies the new options
+// with Apply and server.ReloadOptions.
+package natsopts
