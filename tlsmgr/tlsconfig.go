@@ -123,6 +123,14 @@ func (m *Manager) buildConfig(rs *roleState) *tls.Config {
 		srv.VerifyConnection = m.peerVerifier(rs, sideServer)
 		c.GetConfigForClient = func(*tls.ClientHelloInfo) (*tls.Config, error) { return srv, nil }
 	case rs.role == RoleLeafnodeRemote:
+		if roots, ok := m.fixedHubRoots(rs); ok {
+			// Fixed roots: crypto/tls verifies the chain, serverAuth and
+			// the name the server dialed, IP addresses included, which a
+			// VerifyConnection cannot see (see verifyPeer).
+			c.RootCAs = roots
+			c.Time = m.clock.Now
+			break
+		}
 		c.InsecureSkipVerify = true
 		c.VerifyConnection = m.peerVerifier(rs, sideClient)
 	case rs.verifyPeers:

@@ -61,23 +61,29 @@ func (m *Manager) peerVerifier(rs *roleState, sd side) func(tls.ConnectionState)
 	}
 }
 
-// peerRoots returns the roots a role's peers must chain to: for the
-// leafnode remote, its PeerRoots, else the public issuer's roots or nil
-// (system roots), else (no public issuer) the private CA's; for the others,
-// the private CA's current bundle.
-func (m *Manager) peerRoots(rs *roleState) (*x509.CertPool, error) {
-	if rs.role == RoleLeafnodeRemote {
-		if rs.peerRoots != nil {
-			return rs.peerRoots, nil
-		}
-		if m.cfg.Issuer != nil {
-			if ri, ok := m.cfg.Issuer.(RootsIssuer); ok {
-				return ri.Roots(), nil // nil: system roots
-			}
-			return nil, nil
-		}
-		// Development mode: the hub's certificate comes from the private CA.
+// fixedHubRoots returns the roots the leafnode remote verifies the hub
+// against when they do not follow the private CA: its PeerRoots, else the
+// roots of a RootsIssuer Config.Issuer (nil: system roots), else the
+// system roots for another Config.Issuer. ok is false in development mode
+// (no Config.Issuer), where the hub's certificate comes from the private CA
+// whose bundle may rotate.
+func (m *Manager) fixedHubRoots(rs *roleState) (roots *x509.CertPool, ok bool) {
+	if rs.peerRoots != nil {
+		return rs.peerRoots, true
 	}
+	if m.cfg.Issuer == nil {
+		return nil, false
+	}
+	if ri, isRoots := m.cfg.Issuer.(RootsIssuer); isRoots {
+		return ri.Roots(), true
+	}
+	return nil, true
+}
+
+// peerRoots returns the private CA's current bundle, which the peers of
+// every role verified by VerifyConnection must chain to (the leafnode
+// remote uses it only in development mode; see fixedHubRoots).
+func (m *Manager) peerRoots(*roleState) (*x509.CertPool, error) {
 	ca := m.privateCA()
 	if ca == nil {
 		return nil, errors.New("no private CA yet (Manager not started)")
@@ -91,8 +97,16 @@ func (m *Manager) peerRoots(rs *roleState) (*x509.CertPool, error) {
 
 // verifyPeer verifies the peer's chain to roots at now, with the EKU its
 // side needs: clientAuth for a dialing peer, serverAuth and the expected
-// name (cs.ServerName, as set by the dialer) for an accepting one. When
-// ServerName is empty only the chain and EKU are checked.
+// name (cs.ServerName, as set by the dialer) for an accepting one.
+// Certificates the peer sent after its leaf are only ever intermediates.
+//
+// crypto/tls leaves cs.ServerName empty when the dialer's ServerName is an
+// IP address (nats-server uses the host of the peer's URL, often an IP for
+// gossiped routes), and the callback cannot see the dialer's config. Then
+// only the chain and EKU are checked: for the private CA, which issues only
+// to the Managers sharing it, that proves cluster membership but not which
+// member. Roots that do not rotate (leafnode remote with public roots) are
+// verified by crypto/tls itself instead, which checks IP addresses too.
 func verifyPeer(cs tls.ConnectionState, roots *x509.CertPool, sd side, now time.Time) error {
 	if len(cs.PeerCertificates) == 0 {
 		return errors.New("peer presented no certificate")
