@@ -23,7 +23,7 @@ import (
 const wait = 10 * time.Second
 
 // newCA returns a fresh private CA shared by the Managers of one test.
-func newCA(t *testing.T) *privateca.CA {
+func newCA(t testing.TB) *privateca.CA {
 	t.Helper()
 	certPEM, keyPEM, err := privateca.Generate("natsopts test CA", 24*time.Hour)
 	require.NoError(t, err)
@@ -34,7 +34,7 @@ func newCA(t *testing.T) *privateca.CA {
 
 // newManager starts a Manager on the test CA with in-memory storage.
 // Without names it serves the development names (localhost and loopback).
-func newManager(t *testing.T, ca *privateca.CA, cfg tlsmgr.Config) *tlsmgr.Manager {
+func newManager(t testing.TB, ca *privateca.CA, cfg tlsmgr.Config) *tlsmgr.Manager {
 	t.Helper()
 	cfg.PrivateCA = ca
 	if cfg.Storage == nil {
@@ -88,7 +88,7 @@ func startRaw(t *testing.T, opts *server.Options) (*server.Server, *logLines) {
 }
 
 // trust returns a pool of the Manager's private CA bundle.
-func trust(t *testing.T, m *tlsmgr.Manager) *x509.CertPool {
+func trust(t testing.TB, m *tlsmgr.Manager) *x509.CertPool {
 	t.Helper()
 	pool := x509.NewCertPool()
 	require.True(t, pool.AppendCertsFromPEM(m.TrustBundlePEM()))
