@@ -22,8 +22,9 @@ import (
 
 // external is a nats-server process reading exported files.
 type external struct {
-	proc *process
-	addr string
+	proc    *process
+	addr    string
+	pidFile string
 }
 
 // listenRE finds the client port in nats-server's log.
@@ -33,25 +34,27 @@ var listenRE = regexp.MustCompile(`Listening for client connections on (\S+)`)
 // real nats-server binary on it and waits until it is ready.
 func startExternal(t *testing.T, e *reload.Exporter) *external {
 	t.Helper()
-	conf := filepath.Join(t.TempDir(), "nats.conf")
+	dir := t.TempDir()
+	conf, pidFile := filepath.Join(dir, "nats.conf"), filepath.Join(dir, "nats.pid")
 	require.NoError(t, os.WriteFile(conf, fmt.Appendf(nil, `
 host: 127.0.0.1
 port: -1
+pid_file: %q
 tls {
   cert_file: %q
   key_file: %q
 }
-`, e.CertFile(tlsmgr.RoleClient), e.KeyFile(tlsmgr.RoleClient)), 0o600))
+`, pidFile, e.CertFile(tlsmgr.RoleClient), e.KeyFile(tlsmgr.RoleClient)), 0o600))
 	p := startProcess(t, natsServerBin(t), "-c", conf)
 	line := p.waitFor(t, "Listening for client connections on", 1)
 	p.waitFor(t, "Server is ready", 1)
-	return &external{proc: p, addr: listenRE.FindStringSubmatch(line)[1]}
+	return &external{proc: p, addr: listenRE.FindStringSubmatch(line)[1], pidFile: pidFile}
 }
 
-// TestSidecar: against a real nats-server process, each renewal is
-// exported, signalled and confirmed; the server then serves the new
-// certificate, reloaded once per renewal, and a connected client never
-// disconnects.
+// TestSidecar: against a real nats-server process (found by its pid_file),
+// each renewal is exported, signalled and confirmed; the server then serves
+// the new certificate, reloaded once per renewal, and a connected client
+// never disconnects.
 func TestSidecar(t *testing.T) {
 	m := newManager(t, newCA(t))
 	e := reload.Exporter{Manager: m, Dir: filepath.Join(t.TempDir(), "certs"), Roles: []tlsmgr.Role{tlsmgr.RoleClient}}
@@ -67,7 +70,7 @@ func TestSidecar(t *testing.T) {
 	t.Cleanup(nc.Close)
 
 	results := make(chan error, 16)
-	sc := &reload.Sidecar{Exporter: e, PID: srv.proc.cmd.Process.Pid, ConfirmAddr: srv.addr, OnSync: func(err error) { results <- err }}
+	sc := &reload.Sidecar{Exporter: e, PIDFile: srv.pidFile, ConfirmAddr: srv.addr, OnSync: func(err error) { results <- err }}
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() { done <- sc.Run(ctx) }()
