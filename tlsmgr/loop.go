@@ -95,6 +95,13 @@ func (m *Manager) persist(ctx context.Context, s *slot, cur *certVersion, st ren
 		return
 	}
 	defer unlock()
+	m.storeIfCurrent(ctx, s, cur, st)
+}
+
+// storeIfCurrent stores the renewal state with cur unless storage holds a
+// different certificate (another Manager's newer one), which it must not
+// overwrite. The caller holds the slot's storage lock.
+func (m *Manager) storeIfCurrent(ctx context.Context, s *slot, cur *certVersion, st renewState) {
 	if v, _, err := m.loadStored(ctx, storageKey(cur.issuerKey, s.id)); err == nil &&
 		v.cert.Leaf.SerialNumber.Cmp(cur.cert.Leaf.SerialNumber) != 0 {
 		return

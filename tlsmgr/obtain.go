@@ -23,7 +23,7 @@ func (m *Manager) obtain(ctx context.Context, s *slot, reason string, force bool
 	m.log.Info("tlsmgr: obtaining certificate", "roles", s.roleNames(), "names", s.names, "reason", reason)
 	unlock, err := m.lock(ctx, s)
 	if err != nil {
-		return m.fail(ctx, s, err)
+		return m.fail(ctx, s, err, false)
 	}
 	defer unlock()
 	if !force && m.adoptStored(ctx, s, iss, cur) {
@@ -31,7 +31,7 @@ func (m *Manager) obtain(ctx context.Context, s *slot, reason string, force bool
 	}
 	v, err := m.issue(ctx, s, iss, cur)
 	if err != nil {
-		return m.fail(ctx, s, err)
+		return m.fail(ctx, s, err, true)
 	}
 	m.store(ctx, s, v, renewState{})
 	m.install(s, v, renewState{}, false)
@@ -137,9 +137,11 @@ func (m *Manager) install(s *slot, v *certVersion, st renewState, issuerChanged 
 // such as the acme package's rate-limit error.
 type retryAter interface{ RetryAt() time.Time }
 
-// fail records a failed attempt for the backoff, persists it next to the
-// current certificate, reports it and returns err.
-func (m *Manager) fail(ctx context.Context, s *slot, err error) error {
+// fail records a failed attempt for the backoff, reports it and returns
+// err. If locked (the caller holds the storage lock) it also persists the
+// failure next to the current certificate, unless storage holds another
+// one by now.
+func (m *Manager) fail(ctx context.Context, s *slot, err error, locked bool) error {
 	now := m.clock.Now()
 	s.mu.Lock()
 	s.st.Failures++
@@ -153,8 +155,8 @@ func (m *Manager) fail(ctx context.Context, s *slot, err error) error {
 	st := s.st
 	s.mu.Unlock()
 	cur := s.cur.Load()
-	if cur != nil && cur.issuerKey == m.issuer(s).IssuerKey() {
-		m.store(ctx, s, cur, st)
+	if locked && cur != nil && cur.issuerKey == m.issuer(s).IssuerKey() {
+		m.storeIfCurrent(ctx, s, cur, st)
 	}
 	m.emit(m.event(s, EventFailed, cur, err))
 	return &roleError{role: s.roles[0].role, op: "obtain", err: err}
