@@ -1,0 +1,80 @@
+package main
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"os"
+	"strings"
+
+	"github.com/nats-autotls/autotls/acme"
+)
+
+// autoTLSFlags are the reference binary's own flags, next to nats-server's.
+type autoTLSFlags struct {
+	names      string
+	storage    string
+	directory  string
+	email      string
+	agreeTOS   bool
+	profile    string
+	http01     string
+	caCert     string
+	caKey      string
+	bundleOut  string
+	background bool
+	logLevel   string
+}
+
+func (f *autoTLSFlags) register(fs *flag.FlagSet) {
+	fs.StringVar(&f.names, "autotls_names", "", "Comma-separated DNS names and IPs of this server (default: localhost,127.0.0.1,::1).")
+	fs.StringVar(&f.storage, "autotls_storage", "", "Directory for certificates, keys, the private CA and the ACME account (default: the user cache directory).")
+	fs.StringVar(&f.directory, "autotls_acme", "", `ACME directory URL for the public listeners, or "letsencrypt" / "letsencrypt-staging". Empty: the local private CA signs everything.`)
+	fs.StringVar(&f.email, "autotls_email", "", "ACME account contact e-mail.")
+	fs.BoolVar(&f.agreeTOS, "autotls_agree_tos", false, "Agree to the ACME CA's terms of service (required with -autotls_acme).")
+	fs.StringVar(&f.profile, "autotls_profile", "", `ACME profile ("classic", "tlsserver", "shortlived"); empty: the CA's default.`)
+	fs.StringVar(&f.http01, "autotls_http01", ":80", "Address the http-01 solver listens on while a challenge is pending.")
+	fs.StringVar(&f.caCert, "autotls_ca_cert", "", "PEM file of a private CA certificate shared by the nodes of a cluster (with -autotls_ca_key).")
+	fs.StringVar(&f.caKey, "autotls_ca_key", "", "PEM file of the private CA's key.")
+	fs.StringVar(&f.bundleOut, "autotls_ca_bundle_out", "", "Write the private CA trust bundle (for clients and peers) to this file (default: <storage>/ca-bundle.pem).")
+	fs.BoolVar(&f.background, "autotls_background", false, "Start serving with the certificates at hand and obtain missing ones in the background.")
+	fs.StringVar(&f.logLevel, "autotls_log", "info", "Log level of the certificate manager: debug, info, warn, error.")
+}
+
+func (f *autoTLSFlags) nameList() []string {
+	var out []string
+	for _, n := range strings.Split(f.names, ",") {
+		if n = strings.TrimSpace(n); n != "" {
+			out = append(out, n)
+		}
+	}
+	return out
+}
+
+func (f *autoTLSFlags) directoryURL() string {
+	switch f.directory {
+	case "letsencrypt":
+		return acme.LetsEncrypt
+	case "letsencrypt-staging":
+		return acme.LetsEncryptStaging
+	}
+	return f.directory
+}
+
+func (f *autoTLSFlags) check() error {
+	if (f.caCert == "") != (f.caKey == "") {
+		return errors.New("-autotls_ca_cert and -autotls_ca_key go together: give both files or neither")
+	}
+	if f.directory != "" && !f.agreeTOS {
+		return fmt.Errorf("-autotls_acme %q needs -autotls_agree_tos: read the CA's terms of service, then agree to them", f.directory)
+	}
+	return nil
+}
+
+func readPEM(flagName, path string) ([]byte, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("-%s: %w", flagName, err)
+	}
+	return b, nil
+}

@@ -1,0 +1,109 @@
+// Command nats-autotls is nats-server with managed TLS: it takes every
+// nats-server flag and configuration file, and serves every listener they
+// enable with certificates that a tlsmgr.Manager obtains and renews.
+//
+// With no flags it runs a NATS server on port 4222 whose certificates come
+// from a local private CA kept in the user cache directory, and writes the
+// CA's trust bundle next to it for clients:
+//
+//	go run ./example/nats-autotls
+//	nats --tlsca ~/.cache/nats-autotls/ca-bundle.pem -s tls://localhost:4222 pub demo hi
+//
+// With -autotls_acme the public listeners (client, websocket, MQTT, leafnode,
+// HTTPS monitoring) get certificates from an ACME CA over http-01, while
+// routes, gateways and leafnode remotes stay on the private CA, which public
+// CAs can no longer replace for mutual TLS. Share one private CA between the
+// nodes of a cluster with -autotls_ca_cert and -autotls_ca_key.
+//
+// Signals: SIGINT and SIGTERM stop the server; SIGHUP re-reads the
+// configuration file and applies it with managed TLS (never a plain reload,
+// which would drop the TLS configuration).
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"os/signal"
+	"syscall"
+
+	"github.com/nats-io/nats-server/v2/server"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	err := run(ctx, os.Args[1:], os.Stderr, nil)
+	stop()
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "nats-autotls: %v\n", err)
+		os.Exit(1)
+	}
+}
+
+// run starts the node described by args and serves until ctx ends. If ready
+// is not nil, it receives the node once it accepts connections.
+func run(ctx context.Context, args []string, stderr io.Writer, ready chan<- *node) error {
+	fs := flag.NewFlagSet("nats-autotls", flag.ExitOnError)
+	var af autoTLSFlags
+	af.register(fs)
+	fs.Usage = func() {
+		fmt.Fprintln(stderr, "Usage: nats-autotls [nats-server options] [-autotls_* options]")
+		fs.PrintDefaults()
+		os.Exit(0)
+	}
+	opts, err := server.ConfigureOptions(fs, args, server.PrintServerAndExit, fs.Usage, server.PrintTLSHelpAndDie)
+	if err != nil {
+		return err
+	}
+	if err := af.check(); err != nil {
+		return err
+	}
+	logger := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: parseLevel(af.logLevel)}))
+
+	n, err := startNode(ctx, opts, &af, logger)
+	if err != nil {
+		return err
+	}
+	defer n.close()
+	if ready != nil {
+		ready <- n
+	}
+	return n.serve(ctx, logger)
+}
+
+func parseLevel(s string) slog.Level {
+	var l slog.Level
+	if err := l.UnmarshalText([]byte(s)); err != nil {
+		return slog.LevelInfo
+	}
+	return l
+}
+
+// serve waits for a stop signal, re-applying the configuration on SIGHUP.
+func (n *node) serve(ctx context.Context, logger *slog.Logger) error {
+	hup := make(chan os.Signal, 1)
+	signal.Notify(hup, syscall.SIGHUP)
+	defer signal.Stop(hup)
+	done := make(chan struct{})
+	go func() { n.server.WaitForShutdown(); close(done) }()
+	for {
+		select {
+		case <-ctx.Done():
+			n.server.Shutdown()
+			<-done
+			return nil
+		case <-done:
+			return errors.New("server stopped")
+		case <-hup:
+			if err := n.reloadConfig(ctx); err != nil {
+				logger.Error("reload failed; still serving the previous configuration", "err", err)
+			} else {
+				logger.Info("configuration reloaded")
+			}
+		}
+	}
+}

@@ -1,0 +1,115 @@
+package main
+
+import (
+	"context"
+	"crypto/tls"
+	"crypto/x509"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strconv"
+	"testing"
+	"time"
+
+	"github.com/nats-io/nats.go"
+	"github.com/stretchr/testify/require"
+)
+
+// freePort returns a loopback port that was free a moment ago.
+func freePort(t *testing.T) int {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	defer l.Close()
+	return l.Addr().(*net.TCPAddr).Port
+}
+
+// startBinary runs the reference binary in-process with args, as the README's
+// first command does, and returns once it accepts connections.
+func startBinary(t *testing.T, args ...string) *node {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	ready := make(chan *node, 1)
+	done := make(chan error, 1)
+	go func() { done <- run(ctx, args, io.Discard, ready) }()
+	t.Cleanup(func() {
+		cancel()
+		select {
+		case err := <-done:
+			require.NoError(t, err)
+		case <-time.After(30 * time.Second):
+			t.Error("nats-autotls did not stop within 30s")
+		}
+	})
+	select {
+	case n := <-ready:
+		return n
+	case err := <-done:
+		t.Fatalf("nats-autotls exited: %v", err)
+	case <-time.After(60 * time.Second):
+		t.Fatal("nats-autotls not ready within 60s")
+	}
+	return nil
+}
+
+func TestDefaultRunServesVerifiedTLS(t *testing.T) {
+	dir := t.TempDir()
+	port, httpsPort := freePort(t), freePort(t)
+	startBinary(t, "-a", "127.0.0.1", "-p", strconv.Itoa(port), "-ms", strconv.Itoa(httpsPort), "-autotls_storage", dir)
+
+	bundle := filepath.Join(dir, "ca-bundle.pem")
+	pem, err := os.ReadFile(bundle)
+	require.NoError(t, err)
+	roots := x509.NewCertPool()
+	require.True(t, roots.AppendCertsFromPEM(pem), "bundle at %s holds no certificate", bundle)
+
+	for _, host := range []string{"localhost", "127.0.0.1"} {
+		t.Run("nats "+host, func(t *testing.T) {
+			var leaf *x509.Certificate
+			nc, err := nats.Connect(fmt.Sprintf("tls://%s:%d", host, port), nats.Secure(&tls.Config{
+				RootCAs: roots,
+				VerifyConnection: func(cs tls.ConnectionState) error {
+					leaf = cs.PeerCertificates[0]
+					return nil
+				},
+			}), nats.Timeout(10*time.Second))
+			require.NoError(t, err)
+			defer nc.Close()
+			sub, err := nc.SubscribeSync("demo")
+			require.NoError(t, err)
+			require.NoError(t, nc.Publish("demo", []byte("hi")))
+			msg, err := sub.NextMsg(10 * time.Second)
+			require.NoError(t, err)
+			require.Equal(t, "hi", string(msg.Data))
+			require.NoError(t, leaf.VerifyHostname(host))
+		})
+	}
+
+	t.Run("https monitoring", func(t *testing.T) {
+		hc := &http.Client{Timeout: 10 * time.Second, Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: roots}}}
+		resp, err := hc.Get(fmt.Sprintf("https://localhost:%d/varz", httpsPort))
+		require.NoError(t, err)
+		defer resp.Body.Close()
+		require.Equal(t, http.StatusOK, resp.StatusCode)
+	})
+
+	info, err := os.Stat(bundle)
+	require.NoError(t, err)
+	require.Equal(t, os.FileMode(0o644), info.Mode().Perm(), "the trust bundle is public")
+}
+
+func TestFlagErrorsNameTheFix(t *testing.T) {
+	for name, args := range map[string][]string{
+		"acme without tos": {"-autotls_acme", "https://127.0.0.1:1/dir"},
+		"ca cert only":     {"-autotls_ca_cert", "ca.pem"},
+	} {
+		t.Run(name, func(t *testing.T) {
+			err := run(context.Background(), args, io.Discard, nil)
+			require.Error(t, err)
+			require.Contains(t, err.Error(), "-autotls_")
+		})
+	}
+}

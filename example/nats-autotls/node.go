@@ -1,0 +1,158 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/nats-io/nats-server/v2/server"
+
+	"github.com/nats-autotls/autotls/acme"
+	"github.com/nats-autotls/autotls/internal/atomicfile"
+	"github.com/nats-autotls/autotls/natsopts"
+	"github.com/nats-autotls/autotls/reload"
+	"github.com/nats-autotls/autotls/tlsmgr"
+	"github.com/nats-autotls/autotls/tlsmgr/privateca"
+)
+
+// node is a running NATS server on managed TLS.
+type node struct {
+	manager *tlsmgr.Manager
+	server  *server.Server
+	opts    *server.Options
+}
+
+func startNode(ctx context.Context, opts *server.Options, af *autoTLSFlags, logger *slog.Logger) (*node, error) {
+	dir := af.storage
+	if dir == "" {
+		cache, err := os.UserCacheDir()
+		if err != nil {
+			return nil, fmt.Errorf("-autotls_storage not set and no user cache directory: %w", err)
+		}
+		dir = filepath.Join(cache, "nats-autotls")
+	}
+	storage := tlsmgr.NewFileStorage(dir)
+	cfg := tlsmgr.Config{Names: af.nameList(), Storage: storage, Logger: logger, StartInBackground: af.background}
+	if err := af.issuers(&cfg, storage, logger); err != nil {
+		return nil, err
+	}
+	m, err := tlsmgr.New(cfg)
+	if err != nil {
+		return nil, err
+	}
+	if err := m.Start(ctx); err != nil {
+		m.Close()
+		return nil, err
+	}
+	n := &node{manager: m, opts: opts}
+	if err := n.writeBundle(af.bundlePath(dir), logger); err != nil {
+		m.Close()
+		return nil, err
+	}
+	if err := n.startServer(); err != nil {
+		m.Close()
+		return nil, err
+	}
+	return n, nil
+}
+
+// issuers fills cfg's Issuer and PrivateCA from the flags.
+func (f *autoTLSFlags) issuers(cfg *tlsmgr.Config, storage tlsmgr.Storage, logger *slog.Logger) error {
+	if f.caCert != "" {
+		certPEM, err := readPEM("autotls_ca_cert", f.caCert)
+		if err != nil {
+			return err
+		}
+		keyPEM, err := readPEM("autotls_ca_key", f.caKey)
+		if err != nil {
+			return err
+		}
+		ca, err := privateca.New(privateca.Config{CertPEM: certPEM, KeyPEM: keyPEM})
+		if err != nil {
+			return err
+		}
+		cfg.PrivateCA = ca
+	}
+	if f.directory == "" {
+		return nil
+	}
+	iss, err := acme.New(acme.Config{
+		DirectoryURL: f.directoryURL(),
+		Email:        f.email,
+		AgreeTOS:     f.agreeTOS,
+		Storage:      storage,
+		Profile:      f.profile,
+		HTTP01:       &acme.HTTP01{Addr: f.http01},
+		Logger:       logger,
+	})
+	if err != nil {
+		return err
+	}
+	cfg.Issuer = iss
+	return nil
+}
+
+func (f *autoTLSFlags) bundlePath(dir string) string {
+	if f.bundleOut != "" {
+		return f.bundleOut
+	}
+	return filepath.Join(dir, "ca-bundle.pem")
+}
+
+// writeBundle writes the private CA bundle for clients and peers to trust.
+func (n *node) writeBundle(path string, logger *slog.Logger) error {
+	if err := atomicfile.WriteFile(path, n.manager.TrustBundlePEM(), 0o644); err != nil {
+		return fmt.Errorf("write the private CA bundle: %w", err)
+	}
+	logger.Info("private CA trust bundle written", "path", path)
+	return nil
+}
+
+func (n *node) startServer() error {
+	n.opts.NoSigs = true // signals are handled in main
+	if err := natsopts.Apply(n.opts, n.manager); err != nil {
+		return err
+	}
+	s, err := server.NewServer(n.opts)
+	if err != nil {
+		return err
+	}
+	s.ConfigureLogger()
+	s.Start()
+	if !s.ReadyForConnections(30 * time.Second) {
+		s.Shutdown()
+		return fmt.Errorf("nats-server not ready for connections after 30s")
+	}
+	n.server = s
+	return nil
+}
+
+// reloadConfig re-reads the configuration file, merges the command-line
+// flags over it as nats-server does, and applies it with managed TLS.
+func (n *node) reloadConfig(ctx context.Context) error {
+	if n.opts.ConfigFile == "" {
+		return fmt.Errorf("no configuration file to reload (start with -c)")
+	}
+	fileOpts, err := server.ProcessConfigFile(n.opts.ConfigFile)
+	if err != nil {
+		return err
+	}
+	newOpts := server.MergeOptions(fileOpts, server.FlagSnapshot)
+	newOpts.NoSigs = true
+	if err := reload.Options(ctx, n.server, newOpts, n.manager); err != nil {
+		return err
+	}
+	n.opts = newOpts
+	return nil
+}
+
+func (n *node) close() {
+	if n.server != nil {
+		n.server.Shutdown()
+		n.server.WaitForShutdown()
+	}
+	n.manager.Close()
+}
