@@ -24,6 +24,9 @@ type autoTLSFlags struct {
 	bundleOut  string
 	background bool
 	logLevel   string
+	exportDir  string
+	reloadPID  string
+	confirm    string
 }
 
 func (f *autoTLSFlags) register(fs *flag.FlagSet) {
@@ -39,6 +42,9 @@ func (f *autoTLSFlags) register(fs *flag.FlagSet) {
 	fs.StringVar(&f.bundleOut, "autotls_ca_bundle_out", "", "Write the private CA trust bundle (for clients and peers) to this file (default: <storage>/ca-bundle.pem).")
 	fs.BoolVar(&f.background, "autotls_background", false, "Start serving with the certificates at hand and obtain missing ones in the background.")
 	fs.StringVar(&f.logLevel, "autotls_log", "info", "Log level of the certificate manager: debug, info, warn, error.")
+	fs.StringVar(&f.exportDir, "autotls_export", "", "Sidecar mode: run no server; keep PEM files for an external nats-server in this directory (<role>.crt, <role>.key, ca.pem).")
+	fs.StringVar(&f.reloadPID, "autotls_reload_pid", "", "Sidecar mode: the external nats-server's pid or pid file, sent SIGHUP after each export.")
+	fs.StringVar(&f.confirm, "autotls_confirm", "", "Sidecar mode: host:port of the external server's client TLS port, probed until it serves the new certificate.")
 }
 
 func (f *autoTLSFlags) nameList() []string {
@@ -64,6 +70,9 @@ func (f *autoTLSFlags) directoryURL() string {
 func (f *autoTLSFlags) check() error {
 	if (f.caCert == "") != (f.caKey == "") {
 		return errors.New("-autotls_ca_cert and -autotls_ca_key go together: give both files or neither")
+	}
+	if f.exportDir != "" && (f.reloadPID == "" || f.confirm == "") {
+		return errors.New("-autotls_export needs -autotls_reload_pid and -autotls_confirm: the sidecar signals the server and confirms that it reloaded")
 	}
 	if f.directory != "" && !f.agreeTOS {
 		return fmt.Errorf("-autotls_acme %q needs -autotls_agree_tos: read the CA's terms of service, then agree to them", f.directory)

@@ -15,6 +15,11 @@
 // CAs can no longer replace for mutual TLS. Share one private CA between the
 // nodes of a cluster with -autotls_ca_cert and -autotls_ca_key.
 //
+// Sidecar mode (-autotls_export DIR -autotls_reload_pid PID|FILE
+// -autotls_confirm HOST:PORT) runs no server: it keeps the certificate files of
+// a nats-server in another process current, signals it to reload, and
+// confirms by a handshake that it serves the new certificate.
+//
 // Signals: SIGINT and SIGTERM stop the server; SIGHUP re-reads the
 // configuration file and applies it with managed TLS (never a plain reload,
 // which would drop the TLS configuration).
@@ -71,6 +76,9 @@ func run(ctx context.Context, args []string, stderr io.Writer, ready chan<- *nod
 	defer n.close()
 	if ready != nil {
 		ready <- n
+	}
+	if af.exportDir != "" {
+		return runSidecar(ctx, n.manager, &af, logger)
 	}
 	return n.serve(ctx, logger)
 }

@@ -113,3 +113,18 @@ func TestFlagErrorsNameTheFix(t *testing.T) {
 		})
 	}
 }
+
+func TestSidecarModeExportsFiles(t *testing.T) {
+	dir, export := t.TempDir(), t.TempDir()
+	startBinary(t, "-autotls_storage", dir, "-autotls_export", export,
+		"-autotls_reload_pid", "999999999", "-autotls_confirm", "127.0.0.1:1")
+
+	key := filepath.Join(export, "client.key")
+	require.Eventually(t, func() bool { _, err := os.Stat(key); return err == nil }, 20*time.Second, 20*time.Millisecond)
+	info, err := os.Stat(key)
+	require.NoError(t, err)
+	require.Equal(t, os.FileMode(0o600), info.Mode().Perm())
+	pair, err := tls.LoadX509KeyPair(filepath.Join(export, "client.crt"), key)
+	require.NoError(t, err, "the exported certificate and key belong together")
+	require.NoError(t, pair.Leaf.VerifyHostname("localhost"))
+}

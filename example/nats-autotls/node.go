@@ -52,6 +52,9 @@ func startNode(ctx context.Context, opts *server.Options, af *autoTLSFlags, logg
 		m.Close()
 		return nil, err
 	}
+	if af.exportDir != "" {
+		return n, nil // sidecar mode: the server runs elsewhere
+	}
 	if err := n.startServer(); err != nil {
 		m.Close()
 		return nil, err
