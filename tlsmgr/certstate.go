@@ -46,6 +46,10 @@ type renewState struct {
 	Failures    int       `json:"failures,omitempty"`
 	LastError   string    `json:"last_error,omitempty"`
 	LastAttempt time.Time `json:"last_attempt,omitzero"`
+	// Issued is when this certificate was obtained; the next order waits
+	// at least backoffFirst after it, even if the new certificate is
+	// already due.
+	Issued time.Time `json:"issued,omitzero"`
 	// RetryAt is the issuer's Retry-After, a floor for the next attempt.
 	RetryAt time.Time `json:"retry_at,omitzero"`
 }

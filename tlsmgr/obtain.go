@@ -33,8 +33,9 @@ func (m *Manager) obtain(ctx context.Context, s *slot, reason string, force bool
 	if err != nil {
 		return m.fail(ctx, s, err, true)
 	}
-	m.store(ctx, s, v, renewState{})
-	m.install(s, v, renewState{}, false)
+	st := renewState{Issued: m.clock.Now()}
+	m.store(ctx, s, v, st)
+	m.install(s, v, st, false)
 	typ := EventRenewed
 	if cur == nil {
 		typ = EventObtained

@@ -44,6 +44,11 @@ func nextRenewal(now time.Time, leaf *x509.Certificate, st renewState, issuerCha
 			at, reason = retry, ReasonRetry
 		}
 	}
+	// A certificate that is due as soon as it is issued must not make the
+	// loop order again at once, forever.
+	if floor := st.Issued.Add(backoffFirst); !st.Issued.IsZero() && at.Before(floor) {
+		at = floor
+	}
 	return at, reason
 }
 
