@@ -96,11 +96,12 @@ func jitter(leaf *x509.Certificate, life time.Duration) time.Duration {
 
 // retryTime is when to try again after st.Failures consecutive failures:
 // 1 min, 10 min, 100 min, ... capped at 24 h; if that would pass the
-// certificate's expiry, half the remaining time but at least 1 min; and
-// never before the issuer's Retry-After.
+// certificate's expiry, half the remaining time but at least 1 min (once it
+// has expired, the plain backoff again, not every minute forever); and
+// never before the issuer's Retry-After, even past expiry.
 func retryTime(leaf *x509.Certificate, st renewState) time.Time {
 	wait := backoff(st.Failures)
-	if leaf != nil && st.LastAttempt.Add(wait).After(leaf.NotAfter) {
+	if leaf != nil && st.LastAttempt.Before(leaf.NotAfter) && st.LastAttempt.Add(wait).After(leaf.NotAfter) {
 		wait = max(min(wait, leaf.NotAfter.Sub(st.LastAttempt)/2), backoffFirst)
 	}
 	at := st.LastAttempt.Add(wait)

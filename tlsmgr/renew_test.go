@@ -44,6 +44,7 @@ func TestNextRenewal(t *testing.T) {
 		{name: "backoff capped at a day", life: 90 * day, now: 62 * day, st: renewState{Failures: 9, LastAttempt: nb.Add(62 * day)}, want: 63 * day, reason: ReasonRetry},
 		{name: "backoff halved before expiry", life: 6 * day, now: 5*day + 22*time.Hour, st: renewState{Failures: 5, LastAttempt: nb.Add(5*day + 22*time.Hour)}, want: 5*day + 23*time.Hour, reason: ReasonRetry},
 		{name: "backoff at least a minute", life: 6 * day, now: 6*day - time.Minute, st: renewState{Failures: 5, LastAttempt: nb.Add(6*day - time.Minute)}, want: 6 * day, reason: ReasonRetry},
+		{name: "backoff grows again after expiry", life: 6 * day, now: 7 * day, st: renewState{Failures: 3, LastAttempt: nb.Add(7 * day)}, want: 7*day + 100*time.Minute, reason: ReasonRetry},
 		{name: "Retry-After floor", life: 90 * day, now: 62 * day, st: renewState{Failures: 1, LastAttempt: nb.Add(62 * day), RetryAt: nb.Add(62*day + 3*time.Hour)}, want: 62*day + 3*time.Hour, reason: ReasonRetry},
 		{name: "due at issuance waits a minute", life: 10 * day, now: 9*day + 12*time.Hour, st: renewState{Issued: nb.Add(9*day + 12*time.Hour)}, want: 9*day + 12*time.Hour + time.Minute, reason: ReasonThird},
 		{name: "issued long ago is no floor", life: 90 * day, st: renewState{Issued: nb}, want: 60 * day, reason: ReasonThird, spread: time.Hour},
