@@ -142,15 +142,8 @@ func (m *Manager) Start(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	if err := m.ensurePrivateCA(ctx); err != nil {
+	if err := m.launch(ctx, runCtx); err != nil {
 		return err
-	}
-	for _, s := range m.slots {
-		m.load(ctx, s)
-	}
-	for _, s := range m.slots {
-		m.wg.Add(1)
-		go m.run(runCtx, s)
 	}
 	if m.cfg.StartInBackground {
 		return nil
@@ -158,7 +151,34 @@ func (m *Manager) Start(ctx context.Context) error {
 	return m.waitReady(ctx, runCtx)
 }
 
+// launch loads the stored certificates and starts the renewal loops. It
+// holds the WaitGroup slot taken by begin, so Close waits for it, and
+// stops early when Close cancels runCtx.
+func (m *Manager) launch(ctx, runCtx context.Context) error {
+	defer m.wg.Done()
+	ctx, cancel := context.WithCancelCause(ctx)
+	defer cancel(nil)
+	stop := context.AfterFunc(runCtx, func() { cancel(errors.New("tlsmgr: start: manager closed")) })
+	defer stop()
+	if err := m.ensurePrivateCA(ctx); err != nil {
+		return err
+	}
+	for _, s := range m.slots {
+		m.load(ctx, s)
+	}
+	if runCtx.Err() != nil {
+		return errors.New("tlsmgr: start: manager closed")
+	}
+	for _, s := range m.slots {
+		m.wg.Add(1)
+		go m.run(runCtx, s)
+	}
+	return nil
+}
+
 // begin marks the Manager started and returns the context of its loops.
+// It takes a WaitGroup slot for Start, under mu, so that a concurrent Close
+// waits for the loops Start launches.
 func (m *Manager) begin() (context.Context, error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
@@ -171,6 +191,7 @@ func (m *Manager) begin() (context.Context, error) {
 	m.started = true
 	ctx, cancel := context.WithCancel(context.Background())
 	m.cancel = cancel
+	m.wg.Add(1)
 	return ctx, nil
 }
 

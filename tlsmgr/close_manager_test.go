@@ -1,0 +1,50 @@
+package tlsmgr_test
+
+import (
+	"context"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/nats-autotls/autotls/tlsmgr"
+)
+
+// blockingStorage blocks every Load until its context ends, and reports
+// the first one.
+type blockingStorage struct {
+	tlsmgr.Storage
+	entered chan struct{}
+}
+
+func (b *blockingStorage) Load(ctx context.Context, key string) ([]byte, error) {
+	select {
+	case b.entered <- struct{}{}:
+	default:
+	}
+	<-ctx.Done()
+	return nil, ctx.Err()
+}
+
+// TestCloseStopsStartInProgress: Close while Start is still loading from
+// storage makes Start return, and no renewal loop starts after Close has
+// returned.
+func TestCloseStopsStartInProgress(t *testing.T) {
+	st := &blockingStorage{Storage: tlsmgr.NewMemoryStorage(), entered: make(chan struct{}, 1)}
+	m, err := tlsmgr.New(tlsmgr.Config{PrivateCA: newCA(t, nil, 0), Storage: st})
+	require.NoError(t, err)
+	started := make(chan error, 1)
+	go func() { started <- m.Start(testCtx(t)) }()
+	select {
+	case <-st.entered:
+	case <-testCtx(t).Done():
+		t.Fatal("Start never loaded from storage")
+	}
+	require.NoError(t, m.Close())
+	select {
+	case err := <-started:
+		require.Error(t, err)
+	case <-testCtx(t).Done():
+		t.Fatal("Start still running after Close")
+	}
+	require.ErrorContains(t, m.Start(testCtx(t)), "closed")
+}
