@@ -1,11 +1,13 @@
 package acmetest
 
 import (
+	"encoding/asn1"
 	"encoding/base64"
 	"encoding/hex"
 	"strings"
 
 	"github.com/letsencrypt/pebble/v2/acme"
+	"github.com/letsencrypt/pebble/v2/core"
 )
 
 // challengeSettled reports whether Pebble has finished validating the
@@ -40,11 +42,40 @@ func (c *CA) orderSettled(id string) bool {
 	if _, err := c.db.GetOrderByIssuedSerial(cert.ID); err != nil {
 		return false
 	}
+	c.aliasDERSerial(order, cert)
 	if replaces == "" {
 		return true
 	}
 	replaced, known := c.replacedBySerial(certIDSerialHex(replaces))
 	return replaced || !known
+}
+
+// aliasDERSerial works around Pebble v2.10.1 indexing issued orders by the
+// hex of the serial's minimal big-endian bytes while it looks up an ARI
+// "replaces" by the hex of the DER INTEGER's content, which starts with a 0x00
+// byte when the top bit is set (about one serial in 256): such a renewal
+// failed with "could not find an order for the given certificate". It
+// indexes the order under both forms; Let's Encrypt has no such bug.
+func (c *CA) aliasDERSerial(order *core.Order, cert *core.Certificate) {
+	der, err := asn1.Marshal(cert.Cert.SerialNumber)
+	if err != nil || len(der) < 3 {
+		return
+	}
+	derHex := hex.EncodeToString(der[2:])
+	if derHex == cert.ID {
+		return
+	}
+	if _, err := c.db.GetOrderByIssuedSerial(derHex); err == nil {
+		return
+	}
+	order.Lock()
+	defer order.Unlock()
+	orig := order.CertificateObject
+	alias := *orig
+	alias.ID = derHex
+	order.CertificateObject = &alias
+	_ = c.db.AddOrderByIssuedSerial(order) // keyed by CertificateObject.ID
+	order.CertificateObject = orig
 }
 
 // replacedBySerial reports whether the certificate with Pebble serial ID
