@@ -38,6 +38,19 @@
 // CA: nodes of a cluster share the CA (and, by default, the names), so give
 // each node a Manager on the same storage or the same private CA.
 //
+// Name route and gateway URLs by DNS name where you can: a peer dialled at
+// a DNS name is checked for that name, while a peer dialled at an IP address
+// is checked for chain, usage and expiry only (Go does not tell the
+// verification callback which IP it dialled), which proves membership of the
+// cluster but not which member.
+//
+// At start nats-server logs "TLS certificate chain and hostname of solicited
+// routes will not be verified. DO NOT USE IN PRODUCTION!" (and the same for
+// gateways): the dial-side configs turn off Go's built-in verification, whose
+// roots are fixed when the config is made, and verify every handshake in
+// their VerifyConnection callback instead, against the private CA's current
+// bundle, so that a CA rotation needs no reload. The warning is expected.
+//
 // # Refusals
 //
 // [Check] (which Apply runs first) refuses what cannot work or what
