@@ -59,6 +59,8 @@ func startNode(ctx context.Context, opts *server.Options, af *autoTLSFlags, logg
 		m.Close()
 		return nil, err
 	}
+	logger.Info("nats-autotls ready", "client_url", n.server.ClientURL(),
+		"try", fmt.Sprintf("nats --tlsca %s -s %s pub demo hi", af.bundlePath(dir), n.server.ClientURL()))
 	return n, nil
 }
 
