@@ -59,14 +59,16 @@ func (m *Manager) lock(ctx context.Context, s *slot) (func(), error) {
 	}, nil
 }
 
-// adoptStored serves the stored certificate if another Manager stored a
-// good one, not yet due, since cur was installed.
+// adoptStored serves the certificate another Manager stored since cur was
+// installed, if it is at least as good as cur: it passes every check for
+// the slot (names, key type, chain to the issuer's roots), comes from the
+// configured issuer, is not yet due, and expires later than cur. A cur
+// from another issuer (the configured one changed) is replaced by any such
+// certificate whatever its expiry, as Start would. It never switches to an
+// older certificate a stale writer left in storage.
 func (m *Manager) adoptStored(ctx context.Context, s *slot, iss Issuer, cur *certVersion) bool {
 	v, sc, err := m.loadStored(ctx, storageKey(iss.IssuerKey(), s.id))
-	if err != nil {
-		return false
-	}
-	if cur != nil && v.cert.Leaf.SerialNumber.Cmp(cur.cert.Leaf.SerialNumber) == 0 {
+	if err != nil || !newerThan(v, cur, iss) {
 		return false
 	}
 	if m.check(s, v, m.rootsOf(iss)) != nil {
@@ -77,6 +79,18 @@ func (m *Manager) adoptStored(ctx context.Context, s *slot, iss Issuer, cur *cer
 	}
 	m.install(s, v, sc.Renewal, false)
 	return true
+}
+
+// newerThan reports whether stored v, from iss, may replace cur: v is from
+// iss and expires after cur, or cur is nil or from another issuer.
+func newerThan(v, cur *certVersion, iss Issuer) bool {
+	switch {
+	case v.issuerKey != iss.IssuerKey():
+		return false
+	case cur == nil || cur.issuerKey != iss.IssuerKey():
+		return true
+	}
+	return v.cert.Leaf.NotAfter.After(cur.cert.Leaf.NotAfter)
 }
 
 // issue asks iss for a certificate with a new key and validates it.
