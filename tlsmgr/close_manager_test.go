@@ -2,6 +2,7 @@ package tlsmgr_test
 
 import (
 	"context"
+	"errors"
 	"testing"
 
 	"github.com/stretchr/testify/require"
@@ -47,4 +48,41 @@ func TestCloseStopsStartInProgress(t *testing.T) {
 		t.Fatal("Start still running after Close")
 	}
 	require.ErrorContains(t, m.Start(testCtx(t)), "closed")
+}
+
+// TestCloseCancelsRenewInProgress: Close while Renew waits on the issuer
+// returns promptly, Renew returns an error saying why, and Renew after
+// Close is refused with ErrClosed.
+func TestCloseCancelsRenewInProgress(t *testing.T) {
+	ti := &testIssuer{RootsIssuer: newCA(t, nil, 0)}
+	m := startManager(t, tlsmgr.Config{PrivateCA: ti, Storage: tlsmgr.NewMemoryStorage()})
+	entered := make(chan struct{}, 1)
+	ti.mu.Lock()
+	ti.gate = make(chan struct{}) // never opened: every order blocks
+	ti.entered = entered
+	ti.mu.Unlock()
+
+	renewed := make(chan error, 1)
+	go func() { renewed <- m.Renew(testCtx(t), tlsmgr.RoleClient) }()
+	select {
+	case <-entered:
+	case <-testCtx(t).Done():
+		t.Fatal("Renew never reached the issuer")
+	}
+	closed := make(chan error, 1)
+	go func() { closed <- m.Close() }()
+	select {
+	case err := <-closed:
+		require.NoError(t, err)
+	case <-testCtx(t).Done():
+		t.Fatal("Close still waiting for Renew")
+	}
+	select {
+	case err := <-renewed:
+		require.Error(t, err)
+		require.True(t, errors.Is(err, context.Canceled) || errors.Is(err, tlsmgr.ErrClosed), "got %v", err)
+	default:
+		t.Fatal("Close returned before the Renew in progress ended")
+	}
+	require.ErrorIs(t, m.Renew(testCtx(t), tlsmgr.RoleClient), tlsmgr.ErrClosed)
 }

@@ -144,6 +144,7 @@ type testIssuer struct {
 	mu       sync.Mutex
 	failures []error                                          // returned by the next orders, in turn
 	gate     chan struct{}                                    // if not nil, Issue waits for it
+	entered  chan struct{}                                    // if not nil, Issue reports each order on it
 	mutate   func(key crypto.Signer, names []string) [][]byte // if not nil, issues instead
 	key      string
 }
@@ -164,7 +165,11 @@ func (ti *testIssuer) Issue(ctx context.Context, key crypto.Signer, names []stri
 		fail, ti.failures = ti.failures[0], ti.failures[1:]
 	}
 	mutate := ti.mutate
+	entered := ti.entered
 	ti.mu.Unlock()
+	if entered != nil {
+		entered <- struct{}{}
+	}
 	if gate != nil {
 		select {
 		case <-gate:

@@ -17,6 +17,11 @@ import (
 // not obtained it, or not finished.
 var ErrNoCertificate = errors.New("tlsmgr: no certificate yet")
 
+// ErrClosed reports that the Manager was closed: [Manager.Renew] after
+// [Manager.Close], or a Renew that Close interrupted, returns an error
+// wrapping it.
+var ErrClosed = errors.New("tlsmgr: manager closed")
+
 // A Manager obtains, stores and renews the certificates of a NATS server's
 // roles and serves them through one fixed *tls.Config per role. Create it
 // with [New], then call [Manager.Start]; [Manager.Close] stops renewing.
@@ -38,6 +43,7 @@ type Manager struct {
 	started bool
 	closed  bool
 	cancel  context.CancelFunc
+	runCtx  context.Context // the loops' context, cancelled by Close
 	wg      sync.WaitGroup
 }
 
@@ -191,6 +197,7 @@ func (m *Manager) begin() (context.Context, error) {
 	m.started = true
 	ctx, cancel := context.WithCancel(context.Background())
 	m.cancel = cancel
+	m.runCtx = ctx
 	m.wg.Add(1)
 	return ctx, nil
 }
@@ -304,20 +311,45 @@ func (m *Manager) TrustBundlePEM() []byte {
 
 // Renew renews the role's certificate now, and with it every role sharing
 // it, and returns when the new certificate is served or the attempt failed.
-// The Manager must be started.
+// The Manager must be started. Close cancels a Renew in progress and waits
+// for it; the error Renew then returns, like that of a Renew after Close,
+// wraps [ErrClosed].
 func (m *Manager) Renew(ctx context.Context, role Role) error {
 	rs, err := m.role(role)
 	if err != nil {
 		return err
 	}
-	m.mu.Lock()
-	ok := m.started && !m.closed
-	m.mu.Unlock()
-	if !ok {
-		return &roleError{role: role, op: "renew", err: errors.New("manager not running: call Start first")}
+	runCtx, err := m.enter()
+	if err != nil {
+		return &roleError{role: role, op: "renew", err: err}
 	}
+	defer m.wg.Done()
+	ctx, cancel := context.WithCancelCause(ctx)
+	defer cancel(nil)
+	stop := context.AfterFunc(runCtx, func() { cancel(ErrClosed) })
+	defer stop()
 	defer rs.slot.wake()
-	return m.maintain(ctx, rs.slot, true)
+	err = m.maintain(ctx, rs.slot, true)
+	if err != nil && runCtx.Err() != nil && !errors.Is(err, ErrClosed) {
+		err = fmt.Errorf("%w: %w", ErrClosed, err)
+	}
+	return err
+}
+
+// enter takes a WaitGroup slot for a call running on its caller's
+// goroutine, so that Close waits for it, and returns the context Close
+// cancels. It fails if the Manager is not started or closed.
+func (m *Manager) enter() (context.Context, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	switch {
+	case m.closed:
+		return nil, ErrClosed
+	case !m.started:
+		return nil, errors.New("manager not running: call Start first")
+	}
+	m.wg.Add(1)
+	return m.runCtx, nil
 }
 
 // rootsOf returns the roots iss vouches for, or nil.
