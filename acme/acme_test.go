@@ -187,6 +187,63 @@ func TestDNSProviderFailure(t *testing.T) {
 	require.Empty(t, challengeTXT(ca))
 }
 
+// TestFailedAppendCleansUp: a DNS provider call that wrote the record but
+// failed (the response was lost, or the order was cancelled during the
+// call) leaves no challenge record behind, although lego never cleans up
+// after a failed Present.
+func TestFailedAppendCleansUp(t *testing.T) {
+	tests := []struct {
+		name   string
+		cancel bool
+	}{
+		{name: "response lost"},
+		{name: "cancelled during append", cancel: true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			ca := acmetest.New(t, acmetest.Options{})
+			p := &lostResponseProvider{LibDNSProvider: ca.DNS.Provider(), block: tt.cancel,
+				appended: make(chan struct{}, 1), release: make(chan struct{})}
+			cfg := baseConfig(t, ca)
+			cfg.DNS01 = dns01(ca, p)
+			iss := newIssuer(t, cfg)
+			name := uniqueName(t)
+
+			ctx, cancel := context.WithTimeout(context.Background(), testTimeout)
+			defer cancel()
+			errc := make(chan error, 1)
+			go func() {
+				_, err := iss.Obtain(ctx, []string{name})
+				errc <- err
+			}()
+			select {
+			case <-p.appended:
+			case <-ctx.Done():
+				t.Fatal("no challenge record was written")
+			}
+			require.NotEmpty(t, ca.DNS.TXT("_acme-challenge."+name), "the record exists although the call fails")
+			if tt.cancel {
+				cancel()
+			} else {
+				close(p.release)
+			}
+			select {
+			case err := <-errc:
+				if tt.cancel {
+					require.ErrorIs(t, err, context.Canceled)
+				} else {
+					require.ErrorIs(t, err, errLost)
+				}
+			case <-time.After(testTimeout):
+				t.Fatal("Obtain did not return")
+			}
+			// The next order waits for the failed one to finish.
+			mustObtain(t, iss, uniqueName(t))
+			require.Empty(t, challengeTXT(ca))
+		})
+	}
+}
+
 func TestCancelCleansUp(t *testing.T) {
 	ca := acmetest.New(t, acmetest.Options{})
 	p := &signalingProvider{LibDNSProvider: ca.DNS.Provider(), appended: make(chan struct{}, 1)}

@@ -3,6 +3,7 @@ package acme_test
 import (
 	"context"
 	"crypto/x509"
+	"errors"
 	"fmt"
 	"strings"
 	"sync/atomic"
@@ -138,4 +139,34 @@ func (p *signalingProvider) AppendRecords(ctx context.Context, zone string, recs
 		}
 	}
 	return out, err
+}
+
+// lostResponseProvider performs the first append on the underlying
+// provider, then reports it on appended and fails it: with errLost
+// ("written but the response was lost") once release is closed, or, if
+// block is set, with the context's error when it ends.
+type lostResponseProvider struct {
+	acme.LibDNSProvider
+	block    bool
+	appended chan struct{}
+	release  chan struct{}
+	done     atomic.Bool
+}
+
+var errLost = errors.New("connection reset after the write")
+
+func (p *lostResponseProvider) AppendRecords(ctx context.Context, zone string, recs []libdns.Record) ([]libdns.Record, error) {
+	if p.done.Swap(true) {
+		return p.LibDNSProvider.AppendRecords(ctx, zone, recs)
+	}
+	if _, err := p.LibDNSProvider.AppendRecords(ctx, zone, recs); err != nil {
+		return nil, err
+	}
+	p.appended <- struct{}{}
+	if !p.block {
+		<-p.release
+		return nil, errLost
+	}
+	<-ctx.Done()
+	return nil, ctx.Err()
 }

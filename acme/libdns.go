@@ -18,8 +18,9 @@ const challengeTTL = 60 * time.Second
 // libdnsSolver solves dns-01 challenges through a libdns provider. It
 // appends one TXT record per challenge, never sets: a name and its
 // wildcard share _acme-challenge.<name> with two values at once. It
-// remembers where it wrote each record so that cleanUp deletes exactly that
-// record, even if DNS answers differently by then.
+// remembers where it writes each record, before writing it, so that cleanUp
+// deletes exactly that record, even if DNS answers differently by then, and
+// a failed append deletes the record it may have written anyway.
 type libdnsSolver struct {
 	provider LibDNSProvider
 	zone     string // configured zone, "" to look it up
@@ -53,15 +54,37 @@ func (s *libdnsSolver) present(ctx context.Context, domain, token, keyAuth strin
 	if err != nil {
 		return fmt.Errorf("acme: dns-01 present %s: find zone: %w", fqdn, err)
 	}
-	rec := libdns.TXT{Name: libdns.RelativeName(fqdn, zone), TTL: challengeTTL, Text: info.Value}
-	if _, err := s.provider.AppendRecords(ctx, zone, []libdns.Record{rec}); err != nil {
+	id := challengeID(domain, token)
+	w := written{zone: zone, rec: libdns.TXT{Name: libdns.RelativeName(fqdn, zone), TTL: challengeTTL, Text: info.Value}}
+	// Remembered before the call: the record may exist even if the call
+	// fails (written, then the response was lost or ctx ended).
+	s.mu.Lock()
+	s.written[id] = w
+	s.mu.Unlock()
+	if _, err := s.provider.AppendRecords(ctx, zone, []libdns.Record{w.rec}); err != nil {
+		s.undo(id, w)
 		return fmt.Errorf("acme: dns-01 present %s (zone %s): %w", fqdn, zone, err)
 	}
-	s.mu.Lock()
-	s.written[challengeID(domain, token)] = written{zone: zone, rec: rec}
-	s.mu.Unlock()
 	s.log.Debug("acme: dns-01 record written", "fqdn", fqdn, "zone", zone)
 	return nil
+}
+
+// undo deletes, best effort, the record of a failed append that may have
+// been written anyway, since lego never calls CleanUp after a failed
+// Present. It uses a fresh context bounded by cleanupTimeout, as the
+// order's may be over, and logs a failure (never the record's value).
+func (s *libdnsSolver) undo(id string, w written) {
+	s.mu.Lock()
+	delete(s.written, id)
+	s.mu.Unlock()
+	ctx, cancel := context.WithTimeout(context.Background(), cleanupTimeout)
+	defer cancel()
+	fqdn := libdns.AbsoluteName(w.rec.Name, w.zone)
+	if _, err := s.provider.DeleteRecords(ctx, w.zone, []libdns.Record{w.rec}); err != nil {
+		s.log.Warn("acme: dns-01 append failed and its record may be left behind", "fqdn", fqdn, "zone", w.zone, "err", err)
+		return
+	}
+	s.log.Debug("acme: dns-01 record deleted after a failed append", "fqdn", fqdn, "zone", w.zone)
 }
 
 // cleanUp deletes the record present wrote for this challenge, if any.

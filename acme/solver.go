@@ -19,7 +19,11 @@ const cleanupTimeout = 30 * time.Second
 var errOrderEnded = errors.New("acme: order ended: no new challenges are presented")
 
 // ctxSolver is a challenge solver whose calls take a context: the libdns
-// solver, or an adapter around a lego provider.
+// solver, or an adapter around a lego provider. A present that fails must
+// undo what it may have done: lego never calls CleanUp after a failed
+// Present, and the tracker remembers a challenge only once present has
+// succeeded. The libdns solver does (it deletes the record a failed append
+// may have written); a lego provider is trusted to.
 type ctxSolver interface {
 	present(ctx context.Context, domain, token, keyAuth string) error
 	cleanUp(ctx context.Context, domain, token, keyAuth string) error
