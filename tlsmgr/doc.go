@@ -77,9 +77,27 @@
 // rotation both take effect without a reload. [Manager.Current] returns a
 // channel closed when a role's certificate changes, for exporters.
 //
+// # nats-server's insecure warning
+//
+// nats-server logs, once at start,
+//
+//	TLS certificate chain and hostname of solicited routes will not be verified. DO NOT USE IN PRODUCTION!
+//
+// and the same for "solicited gateways" (and "solicited leafnodes" when the
+// leafnode remote follows the private CA, in development mode), because
+// the dial-side *tls.Config of those roles has InsecureSkipVerify set. The warning is expected: Go's built-in
+// verification is replaced by the Manager's VerifyConnection callback,
+// which at every handshake verifies the peer's chain to the current trust
+// bundle, its extended key usage, its name and its expiry. Reading the
+// bundle at each handshake is what lets a CA rotation take effect without
+// a reload. A peer dialled by IP address is not name-checked: crypto/tls
+// gives the callback no server name for it; use DNS names in route and
+// gateway URLs for the full check.
+//
 // # Concurrency
 //
 // A Manager is safe for concurrent use. Start starts one goroutine per
-// certificate; Close stops and waits for them and is idempotent. The TLS
+// certificate; Close stops and waits for them, cancels a Start or
+// [Manager.Renew] in progress and waits for it, and is idempotent. The TLS
 // callbacks take no lock.
 package tlsmgr

@@ -41,8 +41,19 @@ func (e *PeerError) Error() string {
 func (e *PeerError) Unwrap() error { return e.Err }
 
 // peerVerifier returns the VerifyConnection callback of a role for one
-// side. It re-reads the trusted roots at each handshake, so a CA rotation
-// takes effect without a reload.
+// side: the cluster and gateway verification, in both directions, and the
+// leafnode's while it follows the private CA. It re-reads the trusted roots
+// at each handshake, so a CA rotation takes effect without a reload, and
+// checks the peer's chain to those roots, its EKU and its expiry.
+//
+// Limitation: a peer dialled by IP address gets the chain, EKU and expiry
+// checks but no name check. crypto/tls leaves ConnectionState.ServerName
+// empty when the dialer's ServerName is an IP address, and the callback
+// cannot see the ServerName nats-server set on its clone of the config,
+// so there is no name to check. Route and gateway URLs with DNS names get
+// the full check, name included. With the private CA, which issues only to
+// the Managers sharing it, an IP-dialled peer is thus proven a member of
+// the cluster, but not which member.
 func (m *Manager) peerVerifier(rs *roleState, sd side) func(tls.ConnectionState) error {
 	return func(cs tls.ConnectionState) error {
 		roots, err := m.peerRoots(rs)
@@ -100,13 +111,11 @@ func (m *Manager) peerRoots(*roleState) (*x509.CertPool, error) {
 // name (cs.ServerName, as set by the dialer) for an accepting one.
 // Certificates the peer sent after its leaf are only ever intermediates.
 //
-// crypto/tls leaves cs.ServerName empty when the dialer's ServerName is an
-// IP address (nats-server uses the host of the peer's URL, often an IP for
-// gossiped routes), and the callback cannot see the dialer's config. Then
-// only the chain and EKU are checked: for the private CA, which issues only
-// to the Managers sharing it, that proves cluster membership but not which
-// member. Roots that do not rotate (leafnode remote with public roots) are
-// verified by crypto/tls itself instead, which checks IP addresses too.
+// cs.ServerName is empty for a peer dialled by IP address (nats-server
+// uses the host of the peer's URL, often an IP for gossiped routes): then
+// no name is checked, as peerVerifier documents. Roots that do not rotate
+// (leafnode remote with public roots) are verified by crypto/tls itself
+// instead, which checks IP addresses too.
 func verifyPeer(cs tls.ConnectionState, roots *x509.CertPool, sd side, now time.Time) error {
 	if len(cs.PeerCertificates) == 0 {
 		return errors.New("peer presented no certificate")
