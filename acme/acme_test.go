@@ -211,16 +211,8 @@ func TestFailedAppendCleansUp(t *testing.T) {
 
 			ctx, cancel := context.WithTimeout(context.Background(), testTimeout)
 			defer cancel()
-			errc := make(chan error, 1)
-			go func() {
-				_, err := iss.Obtain(ctx, []string{name})
-				errc <- err
-			}()
-			select {
-			case <-p.appended:
-			case <-ctx.Done():
-				t.Fatal("no challenge record was written")
-			}
+			errc := obtainAsync(ctx, iss, name)
+			waitFor(t, p.appended, "no challenge record was written")
 			require.NotEmpty(t, ca.DNS.TXT("_acme-challenge."+name), "the record exists although the call fails")
 			if tt.cancel {
 				cancel()
@@ -255,16 +247,8 @@ func TestCancelCleansUp(t *testing.T) {
 
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	errc := make(chan error, 1)
-	go func() {
-		_, err := iss.Obtain(ctx, []string{name})
-		errc <- err
-	}()
-	select {
-	case <-p.appended:
-	case <-time.After(testTimeout):
-		t.Fatal("no challenge record was presented")
-	}
+	errc := obtainAsync(ctx, iss, name)
+	waitFor(t, p.appended, "no challenge record was presented")
 	require.NotEmpty(t, ca.DNS.TXT("_acme-challenge."+name))
 	cancel()
 	select {

@@ -88,6 +88,27 @@ func obtain(t testing.TB, iss *acme.Issuer, names ...string) (*acme.Certificate,
 	return iss.Obtain(ctx, names)
 }
 
+// obtainAsync runs Obtain for name in the background and delivers its
+// error.
+func obtainAsync(ctx context.Context, iss *acme.Issuer, name string) <-chan error {
+	errc := make(chan error, 1)
+	go func() {
+		_, err := iss.Obtain(ctx, []string{name})
+		errc <- err
+	}()
+	return errc
+}
+
+// waitFor waits for a signal on ch, failing with msg after testTimeout.
+func waitFor(t testing.TB, ch <-chan struct{}, msg string) {
+	t.Helper()
+	select {
+	case <-ch:
+	case <-time.After(testTimeout):
+		t.Fatal(msg)
+	}
+}
+
 // mustObtain runs Obtain and fails the test on error.
 func mustObtain(t testing.TB, iss *acme.Issuer, names ...string) *acme.Certificate {
 	t.Helper()

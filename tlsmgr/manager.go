@@ -162,10 +162,8 @@ func (m *Manager) Start(ctx context.Context) error {
 // stops early when Close cancels runCtx.
 func (m *Manager) launch(ctx, runCtx context.Context) error {
 	defer m.wg.Done()
-	ctx, cancel := context.WithCancelCause(ctx)
-	defer cancel(nil)
-	stop := context.AfterFunc(runCtx, func() { cancel(errors.New("tlsmgr: start: manager closed")) })
-	defer stop()
+	ctx, release := untilClosed(ctx, runCtx)
+	defer release()
 	if err := m.ensurePrivateCA(ctx); err != nil {
 		return err
 	}
@@ -180,6 +178,14 @@ func (m *Manager) launch(ctx, runCtx context.Context) error {
 		go m.run(runCtx, s)
 	}
 	return nil
+}
+
+// untilClosed returns a context that also ends, with cause [ErrClosed],
+// when Close cancels runCtx, and the function releasing it.
+func untilClosed(ctx, runCtx context.Context) (context.Context, func()) {
+	ctx, cancel := context.WithCancelCause(ctx)
+	stop := context.AfterFunc(runCtx, func() { cancel(ErrClosed) })
+	return ctx, func() { stop(); cancel(nil) }
 }
 
 // begin marks the Manager started and returns the context of its loops.
@@ -324,10 +330,8 @@ func (m *Manager) Renew(ctx context.Context, role Role) error {
 		return &roleError{role: role, op: "renew", err: err}
 	}
 	defer m.wg.Done()
-	ctx, cancel := context.WithCancelCause(ctx)
-	defer cancel(nil)
-	stop := context.AfterFunc(runCtx, func() { cancel(ErrClosed) })
-	defer stop()
+	ctx, release := untilClosed(ctx, runCtx)
+	defer release()
 	defer rs.slot.wake()
 	err = m.maintain(ctx, rs.slot, true)
 	if err != nil && runCtx.Err() != nil && !errors.Is(err, ErrClosed) {
