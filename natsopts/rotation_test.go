@@ -36,8 +36,9 @@ type node struct {
 
 // TestRotationUnderLoad renews every certificate of a cluster of two nodes
 // (A, B), a leafnode (L) attached to A and a gateway cluster (G) 20 times
-// while a publisher on B sends to subscribers on A, L and G and new client
-// and websocket connections open all the time. Nothing may fail: no
+// while a publisher on B sends to subscribers on A, L and G, new client and
+// websocket connections to A open all the time, and new MQTT connections to
+// L each publish a message that a NATS subscriber on L must receive. Nothing may fail: no
 // connection error, no TLS error in any server log, no lost message, no
 // dropped connection (client, route, leafnode and gateway connection ids are
 // the same before and after), and after each round a fresh handshake on
@@ -62,16 +63,18 @@ func TestRotationUnderLoad(t *testing.T) {
 		subs[n.name], counts[n.name] = nc, subscribeCounter(t, nc, "load")
 	}
 	warmUp(t, pub, counts)
+	mqttGot := subscribeCounter(t, subs["L"], "load.mqtt")
 	before := connIDs(t, nodes, subs)
 
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
 	var wg sync.WaitGroup
 	stop := make(chan struct{})
-	var sent, opened atomic.Int64
+	var sent, opened, mqttSent atomic.Int64
 	errs := make(chan error, 100)
 	wg.Go(func() { errs <- publish(pub, stop, &sent) })
 	wg.Go(func() { errs <- churn(a, cfg, stop, &opened) })
+	wg.Go(func() { errs <- mqttChurn(l, cfg, stop, &mqttSent) })
 
 	start := time.Now()
 	for round := range rotations {
@@ -94,18 +97,21 @@ func TestRotationUnderLoad(t *testing.T) {
 		require.Eventually(t, func() bool { return c.n.Load() >= sent.Load() }, wait, 5*time.Millisecond, "subscriber on %s", name)
 		require.Equal(t, sent.Load(), c.n.Load(), "subscriber on %s: lost or duplicated messages", name)
 	}
+	require.Eventually(t, func() bool { return mqttGot.n.Load() >= mqttSent.Load() }, wait, 5*time.Millisecond, "MQTT messages on L")
+	require.Equal(t, mqttSent.Load(), mqttGot.n.Load(), "MQTT messages lost or duplicated")
 	require.Zero(t, dropped.Load(), "a long-lived client disconnected or reconnected")
 	require.Equal(t, before, connIDs(t, nodes, subs), "a connection was replaced")
 	for _, n := range nodes {
 		require.Empty(t, n.logs.find("TLS", "error"), "TLS errors in %s's log", n.name)
 		require.Empty(t, n.logs.find("handshake error"), "handshake errors in %s's log", n.name)
 	}
-	t.Logf("rotation under load: %d rounds (%d renewals over 4 Managers) in %v; %d new connections; %d messages to each of %d subscribers; connections kept: %v",
-		rotations, rotations*len(nodes)*2, elapsed.Round(time.Millisecond), opened.Load(), sent.Load(), len(counts), before)
+	t.Logf("rotation under load: %d rounds (%d renewals over 4 Managers) in %v; %d new client/websocket connections and %d new MQTT connections; %d messages to each of %d subscribers; connections kept: %v",
+		rotations, rotations*len(nodes)*2, elapsed.Round(time.Millisecond), opened.Load(), mqttSent.Load(), sent.Load(), len(counts), before)
 }
 
 // startRotationNodes starts A (client, websocket, cluster, leafnode,
-// gateway), B (routes to A), L (leafnode remote of A) and G (gateway to A).
+// gateway), B (routes to A), L (leafnode remote of A, MQTT with JetStream)
+// and G (gateway to A).
 func startRotationNodes(t *testing.T, ca *privateca.CA) []*node {
 	t.Helper()
 	mk := func(name string, edit func(*server.Options)) *node {
@@ -131,6 +137,8 @@ func startRotationNodes(t *testing.T, ca *privateca.CA) []*node {
 		o.Gateway.Name, o.Gateway.Host, o.Gateway.Port = "A", "127.0.0.1", -1
 	})
 	l := mk("L", func(o *server.Options) {
+		o.JetStream, o.StoreDir = true, t.TempDir() // MQTT needs JetStream
+		o.MQTT.Host, o.MQTT.Port = "127.0.0.1", -1
 		o.LeafNode.Remotes = []*server.RemoteLeafOpts{{URLs: []*url.URL{loop(a.opts.LeafNode.Port)}}}
 	})
 	g := mk("G", func(o *server.Options) {
@@ -223,6 +231,25 @@ func churn(n *node, cfg *tls.Config, stop <-chan struct{}, opened *atomic.Int64)
 	}
 }
 
+// mqttChurn opens a verified MQTT connection to n and publishes one message
+// on "load/mqtt" until stop, counting them in sent.
+func mqttChurn(n *node, cfg *tls.Config, stop <-chan struct{}, sent *atomic.Int64) error {
+	addr := net.JoinHostPort("127.0.0.1", strconv.Itoa(n.opts.MQTT.Port))
+	mcfg := cfg.Clone()
+	mcfg.ServerName = "localhost"
+	for i := 0; ; i++ {
+		select {
+		case <-stop:
+			return nil
+		default:
+		}
+		if _, err := mqttPublish(addr, mcfg, "load/mqtt", []byte(strconv.Itoa(i))); err != nil {
+			return fmt.Errorf("mqtt connection %d: %w", i, err)
+		}
+		sent.Add(1)
+	}
+}
+
 // checkServed handshakes afresh with each of A's ports and requires the
 // certificate A's Manager serves now. Probes of mutual-TLS ports present
 // the peer node's certificate, as a real peer would.
@@ -236,19 +263,21 @@ func checkServed(ctx context.Context, t *testing.T, a, b, l, g *node) {
 	hostPort := func(p int) string { return net.JoinHostPort("127.0.0.1", strconv.Itoa(p)) }
 	for _, p := range []struct {
 		role     tlsmgr.Role
+		n        *node
 		addr     string
 		cfg      *tls.Config
 		tlsFirst bool
 	}{
-		{tlsmgr.RoleClient, hostPort(a.opts.Port), &tls.Config{RootCAs: trust(t, a.m), ServerName: "localhost"}, false},
-		{tlsmgr.RoleWebsocket, hostPort(a.opts.Websocket.Port), &tls.Config{RootCAs: trust(t, a.m), ServerName: "localhost"}, true},
-		{tlsmgr.RoleCluster, hostPort(a.opts.Cluster.Port), clientCert(b, tlsmgr.RoleCluster), true},
-		{tlsmgr.RoleLeafnode, hostPort(a.opts.LeafNode.Port), clientCert(l, tlsmgr.RoleLeafnodeRemote), false},
-		{tlsmgr.RoleGateway, hostPort(a.opts.Gateway.Port), clientCert(g, tlsmgr.RoleGateway), true},
+		{tlsmgr.RoleClient, a, hostPort(a.opts.Port), &tls.Config{RootCAs: trust(t, a.m), ServerName: "localhost"}, false},
+		{tlsmgr.RoleWebsocket, a, hostPort(a.opts.Websocket.Port), &tls.Config{RootCAs: trust(t, a.m), ServerName: "localhost"}, true},
+		{tlsmgr.RoleCluster, a, hostPort(a.opts.Cluster.Port), clientCert(b, tlsmgr.RoleCluster), true},
+		{tlsmgr.RoleLeafnode, a, hostPort(a.opts.LeafNode.Port), clientCert(l, tlsmgr.RoleLeafnodeRemote), false},
+		{tlsmgr.RoleGateway, a, hostPort(a.opts.Gateway.Port), clientCert(g, tlsmgr.RoleGateway), true},
+		{tlsmgr.RoleMQTT, l, hostPort(l.opts.MQTT.Port), &tls.Config{RootCAs: trust(t, l.m), ServerName: "localhost"}, true},
 	} {
 		cs, err := reload.Handshake(ctx, p.addr, p.cfg, p.tlsFirst)
 		require.NoError(t, err, p.role)
-		require.Equal(t, leaf(t, a.m, p.role).SerialNumber, cs.PeerCertificates[0].SerialNumber, "%s port serves an old certificate", p.role)
+		require.Equal(t, leaf(t, p.n.m, p.role).SerialNumber, cs.PeerCertificates[0].SerialNumber, "%s port of %s serves an old certificate", p.role, p.n.name)
 	}
 }
 
