@@ -27,6 +27,8 @@ type autoTLSFlags struct {
 	exportDir  string
 	reloadPID  string
 	confirm    string
+	newCA      string
+	statusAddr string
 }
 
 func (f *autoTLSFlags) register(fs *flag.FlagSet) {
@@ -42,6 +44,8 @@ func (f *autoTLSFlags) register(fs *flag.FlagSet) {
 	fs.StringVar(&f.bundleOut, "autotls_ca_bundle_out", "", "Write the private CA trust bundle (for clients and peers) to this file (default: <storage>/ca-bundle.pem).")
 	fs.BoolVar(&f.background, "autotls_background", false, "Start serving with the certificates at hand and obtain missing ones in the background.")
 	fs.StringVar(&f.logLevel, "autotls_log", "info", "Log level of the certificate manager: debug, info, warn, error.")
+	fs.StringVar(&f.newCA, "autotls_new_ca", "", "Generate a private CA for a cluster into PREFIX.pem and PREFIX.key (0600) and exit; existing files are never overwritten.")
+	fs.StringVar(&f.statusAddr, "autotls_status", "", "Serve the certificates' status (names, issuer, expiry, next renewal, last error) as JSON at http://ADDR/status.")
 	fs.StringVar(&f.exportDir, "autotls_export", "", "Sidecar mode: run no server; keep PEM files for an external nats-server in this directory (<role>.crt, <role>.key, ca.pem).")
 	fs.StringVar(&f.reloadPID, "autotls_reload_pid", "", "Sidecar mode: the external nats-server's pid or pid file, sent SIGHUP after each export.")
 	fs.StringVar(&f.confirm, "autotls_confirm", "", "Sidecar mode: host:port of the external server's client TLS port, probed until it serves the new certificate.")

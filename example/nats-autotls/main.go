@@ -67,6 +67,9 @@ func run(ctx context.Context, args []string, stderr io.Writer, ready chan<- *nod
 	if err := af.check(); err != nil {
 		return err
 	}
+	if af.newCA != "" {
+		return writeNewCA(af.newCA, stderr)
+	}
 	logger := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: parseLevel(af.logLevel)}))
 
 	n, err := startNode(ctx, opts, &af, logger)
@@ -76,6 +79,13 @@ func run(ctx context.Context, args []string, stderr io.Writer, ready chan<- *nod
 	defer n.close()
 	if ready != nil {
 		ready <- n
+	}
+	if af.statusAddr != "" {
+		stopStatus, err := serveStatus(af.statusAddr, n, logger)
+		if err != nil {
+			return err
+		}
+		defer stopStatus()
 	}
 	if af.exportDir != "" {
 		return runSidecar(ctx, n.manager, &af, logger)

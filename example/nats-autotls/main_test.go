@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/tls"
 	"crypto/x509"
+	"encoding/json"
 	"fmt"
 	"io"
 	"net"
@@ -11,11 +12,14 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
+	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/nats-io/nats.go"
 	"github.com/stretchr/testify/require"
+
+	"github.com/nats-autotls/autotls/reload"
 )
 
 // freePort returns a loopback port that was free a moment ago.
@@ -127,4 +131,92 @@ func TestSidecarModeExportsFiles(t *testing.T) {
 	pair, err := tls.LoadX509KeyPair(filepath.Join(export, "client.crt"), key)
 	require.NoError(t, err, "the exported certificate and key belong together")
 	require.NoError(t, pair.Leaf.VerifyHostname("localhost"))
+}
+
+func TestNewCAIsSharedByNodes(t *testing.T) {
+	prefix := filepath.Join(t.TempDir(), "cluster-ca")
+	require.NoError(t, run(context.Background(), []string{"-autotls_new_ca", prefix}, io.Discard, nil))
+	for path, mode := range map[string]os.FileMode{prefix + ".pem": 0o644, prefix + ".key": 0o600} {
+		info, err := os.Stat(path)
+		require.NoError(t, err)
+		require.Equal(t, mode, info.Mode().Perm(), path)
+	}
+	key, err := os.ReadFile(prefix + ".key")
+	require.NoError(t, err)
+
+	err = run(context.Background(), []string{"-autotls_new_ca", prefix}, io.Discard, nil)
+	require.ErrorContains(t, err, "exists")
+	again, err := os.ReadFile(prefix + ".key")
+	require.NoError(t, err)
+	require.Equal(t, key, again, "an existing CA key is never overwritten")
+
+	caPEM, err := os.ReadFile(prefix + ".pem")
+	require.NoError(t, err)
+	dir := t.TempDir()
+	n := startBinary(t, "-a", "127.0.0.1", "-p", strconv.Itoa(freePort(t)), "-autotls_storage", dir,
+		"-autotls_ca_cert", prefix+".pem", "-autotls_ca_key", prefix+".key")
+	roots := x509.NewCertPool()
+	require.True(t, roots.AppendCertsFromPEM(caPEM))
+	cert, _, err := n.manager.Current("cluster")
+	require.NoError(t, err)
+	_, err = cert.Leaf.Verify(x509.VerifyOptions{Roots: roots, KeyUsages: []x509.ExtKeyUsage{x509.ExtKeyUsageClientAuth}})
+	require.NoError(t, err, "the cluster certificate chains to the shared CA")
+}
+
+func TestStatusEndpoint(t *testing.T) {
+	statusAddr := net.JoinHostPort("127.0.0.1", strconv.Itoa(freePort(t)))
+	startBinary(t, "-a", "127.0.0.1", "-p", strconv.Itoa(freePort(t)), "-autotls_storage", t.TempDir(), "-autotls_status", statusAddr)
+
+	resp, err := http.Get("http://" + statusAddr + "/status")
+	require.NoError(t, err)
+	defer resp.Body.Close()
+	require.Equal(t, http.StatusOK, resp.StatusCode)
+	var rep statusReport
+	require.NoError(t, json.NewDecoder(resp.Body).Decode(&rep))
+	require.NotEmpty(t, rep.Certificates)
+	for _, c := range rep.Certificates {
+		require.True(t, c.NotAfter.After(time.Now()), "certificate for %v", c.Names)
+		require.True(t, c.NextRenewal.Before(c.NotAfter), "renewal of %v planned before expiry", c.Names)
+	}
+	require.Contains(t, rep.Expiry, "client")
+}
+
+// SIGHUP's path: the config file is re-read and applied with managed TLS
+// (a plain nats-server reload would drop it): the change takes effect, the
+// client listener still serves managed TLS and a connected client stays.
+func TestReloadConfigKeepsManagedTLS(t *testing.T) {
+	port := freePort(t)
+	conf := filepath.Join(t.TempDir(), "nats.conf")
+	require.NoError(t, os.WriteFile(conf, fmt.Appendf(nil, "host: 127.0.0.1\nport: %d\n", port), 0o600))
+	dir := t.TempDir()
+	n := startBinary(t, "-c", conf, "-autotls_storage", dir)
+
+	roots := x509.NewCertPool()
+	require.True(t, roots.AppendCertsFromPEM(n.manager.TrustBundlePEM()))
+	var disconnected atomic.Bool
+	nc, err := nats.Connect(fmt.Sprintf("tls://localhost:%d", port), nats.Secure(&tls.Config{RootCAs: roots}),
+		nats.DisconnectErrHandler(func(*nats.Conn, error) { disconnected.Store(true) }))
+	require.NoError(t, err)
+	defer nc.Close()
+	cid, err := nc.GetClientID()
+	require.NoError(t, err)
+
+	require.NoError(t, os.WriteFile(conf, fmt.Appendf(nil, "host: 127.0.0.1\nport: %d\nmax_connections: 123\n", port), 0o600))
+	require.NoError(t, n.reloadConfig(context.Background()))
+	vz, err := n.server.Varz(nil)
+	require.NoError(t, err)
+	require.Equal(t, 123, vz.MaxConn, "the reloaded option took effect")
+	require.True(t, vz.TLSRequired)
+
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	cs, err := reload.Handshake(ctx, net.JoinHostPort("127.0.0.1", strconv.Itoa(port)), &tls.Config{RootCAs: roots, ServerName: "localhost"}, false)
+	require.NoError(t, err, "the client listener still serves managed TLS")
+	require.NotEmpty(t, cs.PeerCertificates)
+
+	require.NoError(t, nc.Flush())
+	again, err := nc.GetClientID()
+	require.NoError(t, err)
+	require.Equal(t, cid, again)
+	require.False(t, disconnected.Load(), "the client was disconnected by the reload")
 }

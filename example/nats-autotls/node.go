@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"sync"
 	"time"
 
 	"github.com/nats-io/nats-server/v2/server"
@@ -22,7 +23,16 @@ import (
 type node struct {
 	manager *tlsmgr.Manager
 	server  *server.Server
-	opts    *server.Options
+
+	mu   sync.Mutex      // guards opts, replaced by reloadConfig
+	opts *server.Options // the options the server runs with
+}
+
+// currentOpts returns the options the server runs with.
+func (n *node) currentOpts() *server.Options {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	return n.opts
 }
 
 func startNode(ctx context.Context, opts *server.Options, af *autoTLSFlags, logger *slog.Logger) (*node, error) {
@@ -138,10 +148,11 @@ func (n *node) startServer() error {
 // reloadConfig re-reads the configuration file, merges the command-line
 // flags over it as nats-server does, and applies it with managed TLS.
 func (n *node) reloadConfig(ctx context.Context) error {
-	if n.opts.ConfigFile == "" {
+	cur := n.currentOpts()
+	if cur.ConfigFile == "" {
 		return fmt.Errorf("no configuration file to reload (start with -c)")
 	}
-	fileOpts, err := server.ProcessConfigFile(n.opts.ConfigFile)
+	fileOpts, err := server.ProcessConfigFile(cur.ConfigFile)
 	if err != nil {
 		return err
 	}
@@ -150,7 +161,9 @@ func (n *node) reloadConfig(ctx context.Context) error {
 	if err := reload.Options(ctx, n.server, newOpts, n.manager); err != nil {
 		return err
 	}
+	n.mu.Lock()
 	n.opts = newOpts
+	n.mu.Unlock()
 	return nil
 }
 
