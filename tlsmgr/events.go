@@ -30,7 +30,7 @@ const (
 // An Event reports a step in a certificate's life to [Config.OnEvent]. It
 // never holds key material.
 type Event struct {
-	Type     EventType
+	Type     EventType // what happened
 	Time     time.Time // the Manager's clock when it happened
 	Roles    []Role    // the roles sharing the certificate
 	Names    []string  // the names the certificate is for

@@ -39,8 +39,8 @@ type Storage interface {
 
 // KeyInfo describes a stored key.
 type KeyInfo struct {
-	Key        string
-	Modified   time.Time
-	Size       int64
-	IsTerminal bool // false for a "directory" holding other keys
+	Key        string    // the key described
+	Modified   time.Time // when its value was last stored
+	Size       int64     // the value's length in bytes; 0 for a "directory"
+	IsTerminal bool      // false for a "directory" holding other keys
 }

@@ -18,10 +18,10 @@ const (
 
 // A PeerError reports a peer certificate refused at a handshake.
 type PeerError struct {
-	Role   Role
+	Role   Role   // the role whose handshake refused the peer
 	Server bool   // true if we were the TLS server (the peer dialed us)
 	Peer   string // the peer leaf's subject, or "" if it sent none
-	Err    error
+	Err    error  // why: a verification error from crypto/x509, or a name or usage mismatch
 }
 
 // Error names the role, the side and the reason.
