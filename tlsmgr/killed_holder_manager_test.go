@@ -64,14 +64,9 @@ func TestManagerHoldingOrderLockKilled(t *testing.T) {
 	dir := t.TempDir()
 	ctx, cancel := context.WithTimeout(t.Context(), 30*time.Second)
 	defer cancel()
-	cmd := exec.CommandContext(ctx, os.Args[0], "-test.run=^TestHelperManagerHoldingOrderLock$", "-test.count=1", "-test.timeout=30s")
-	cmd.Env = append(os.Environ(), managerHolderEnv+"="+dir)
-	stdout, err := cmd.StdoutPipe()
-	require.NoError(t, err)
-	require.NoError(t, cmd.Start())
-	t.Cleanup(func() { _ = cmd.Process.Kill() })
+	cmd, stdout := startHelperProcess(t, ctx, "TestHelperManagerHoldingOrderLock", managerHolderEnv, dir)
 
-	line, err := bufio.NewReader(stdout).ReadString('\n')
+	line, err := stdout.ReadString('\n')
 	require.NoError(t, err)
 	require.Equal(t, "ordering\n", line, "the helper is ordering")
 	held, err := filepath.Glob(filepath.Join(dir, "locks", "cert-*.lock"))
@@ -108,4 +103,21 @@ func TestManagerHoldingOrderLockKilled(t *testing.T) {
 	cur, _, err := m.Current(tlsmgr.RoleClient)
 	require.NoError(t, err)
 	require.Equal(t, cur.Leaf.Raw, leaf.Raw, "the handshake served the certificate just ordered")
+}
+
+// startHelperProcess runs the test binary again with only the test called
+// name and env set to dir, and returns the process with its stdout. The
+// process is killed when ctx ends; its stdin is closed at cleanup, and it
+// is killed then if still running.
+func startHelperProcess(t *testing.T, ctx context.Context, name, env, dir string) (*exec.Cmd, *bufio.Reader) {
+	t.Helper()
+	cmd := exec.CommandContext(ctx, os.Args[0], "-test.run=^"+name+"$", "-test.count=1", "-test.timeout=30s")
+	cmd.Env = append(os.Environ(), env+"="+dir)
+	stdin, err := cmd.StdinPipe()
+	require.NoError(t, err)
+	stdout, err := cmd.StdoutPipe()
+	require.NoError(t, err)
+	require.NoError(t, cmd.Start())
+	t.Cleanup(func() { _ = stdin.Close(); _ = cmd.Process.Kill() })
+	return cmd, bufio.NewReader(stdout)
 }

@@ -1,12 +1,10 @@
 package tlsmgr_test
 
 import (
-	"bufio"
 	"context"
 	"fmt"
 	"io"
 	"os"
-	"os/exec"
 	"testing"
 	"time"
 
@@ -46,16 +44,9 @@ func TestFileStorageLockHolderKilled(t *testing.T) {
 	dir := t.TempDir()
 	ctx, cancel := context.WithTimeout(t.Context(), 30*time.Second)
 	defer cancel()
-	cmd := exec.CommandContext(ctx, os.Args[0], "-test.run=^TestHelperLockHolder$", "-test.count=1", "-test.timeout=30s")
-	cmd.Env = append(os.Environ(), lockHolderEnv+"="+dir)
-	stdin, err := cmd.StdinPipe()
-	require.NoError(t, err)
-	t.Cleanup(func() { _ = stdin.Close() })
-	stdout, err := cmd.StdoutPipe()
-	require.NoError(t, err)
-	require.NoError(t, cmd.Start())
+	cmd, stdout := startHelperProcess(t, ctx, "TestHelperLockHolder", lockHolderEnv, dir)
 
-	line, err := bufio.NewReader(stdout).ReadString('\n')
+	line, err := stdout.ReadString('\n')
 	require.NoError(t, err)
 	require.Equal(t, "locked\n", line)
 
