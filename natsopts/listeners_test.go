@@ -15,6 +15,7 @@ import (
 	"github.com/nats-io/nats.go"
 	"github.com/stretchr/testify/require"
 
+	"github.com/nats-autotls/autotls/natsopts"
 	"github.com/nats-autotls/autotls/tlsmgr"
 )
 
@@ -43,6 +44,21 @@ func TestClientListener(t *testing.T) {
 		})
 	}
 	require.Equal(t, 0, s.NumRoutes())
+}
+
+// TestClientHandshakeFirst: with HandshakeFirst the client port starts with
+// TLS, as a client behind a TLS-passthrough proxy needs, and a nats.go
+// client in handshake-first mode gets the managed certificate.
+func TestClientHandshakeFirst(t *testing.T) {
+	m := newManager(t, newCA(t), tlsmgr.Config{})
+	opts := baseOpts()
+	startServer(t, opts, m, natsopts.HandshakeFirst(true))
+
+	nc := connect(t, clientURL("localhost", opts), &tls.Config{RootCAs: trust(t, m)}, nats.TLSHandshakeFirst())
+	cs, err := nc.TLSConnectionState()
+	require.NoError(t, err)
+	require.Equal(t, leaf(t, m, tlsmgr.RoleClient).Raw, cs.PeerCertificates[0].Raw)
+	roundTrip(t, nc, nc, "client.first")
 }
 
 // TestHTTPSMonitoring: a verifying HTTPS client gets /varz, with the client
