@@ -24,7 +24,7 @@ func TestObtainDNS01ApexAndWildcard(t *testing.T) {
 	ca := acmetest.New(t, acmetest.Options{})
 	p := ca.DNS.Provider()
 	cfg := baseConfig(t, ca)
-	cfg.DNS01 = dns01(ca, p)
+	cfg.DNS01 = ca.DNS01(p)
 	iss := newIssuer(t, cfg)
 
 	cert := mustObtain(t, iss, "nats.example.test", "*.example.test")
@@ -178,7 +178,7 @@ func TestDNSProviderFailure(t *testing.T) {
 	p := ca.DNS.Provider()
 	p.FailNext(1, errors.New("injected outage"))
 	cfg := baseConfig(t, ca)
-	cfg.DNS01 = dns01(ca, p)
+	cfg.DNS01 = ca.DNS01(p)
 	name := uniqueName(t)
 
 	_, err := obtain(t, newIssuer(t, cfg), name)
@@ -205,7 +205,7 @@ func TestFailedAppendCleansUp(t *testing.T) {
 			p := &lostResponseProvider{LibDNSProvider: ca.DNS.Provider(), block: tt.cancel,
 				appended: make(chan struct{}, 1), release: make(chan struct{})}
 			cfg := baseConfig(t, ca)
-			cfg.DNS01 = dns01(ca, p)
+			cfg.DNS01 = ca.DNS01(p)
 			iss := newIssuer(t, cfg)
 			name := uniqueName(t)
 
@@ -240,7 +240,7 @@ func TestCancelCleansUp(t *testing.T) {
 	ca := acmetest.New(t, acmetest.Options{})
 	p := &signalingProvider{LibDNSProvider: ca.DNS.Provider(), appended: make(chan struct{}, 1)}
 	cfg := baseConfig(t, ca)
-	cfg.DNS01 = dns01(ca, p)
+	cfg.DNS01 = ca.DNS01(p)
 	cfg.DNS01.PollingInterval = 500 * time.Millisecond // lego waits this long before its first check
 	iss := newIssuer(t, cfg)
 	name := uniqueName(t)

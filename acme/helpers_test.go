@@ -47,29 +47,11 @@ func uniqueName(t testing.TB) string {
 	return fmt.Sprintf("%s-%d.example.test", strings.Trim(base, "-"), labels.Add(1))
 }
 
-// dns01 returns a DNS-01 configuration against the harness's DNS server.
-func dns01(ca *acmetest.CA, p acme.LibDNSProvider) *acme.DNS01 {
-	return &acme.DNS01{
-		Provider:               p,
-		Resolvers:              []string{ca.DNS.Addr()},
-		SkipAuthoritativeCheck: true,
-		PollingInterval:        10 * time.Millisecond,
-		PropagationTimeout:     5 * time.Second,
-	}
-}
-
 // baseConfig returns a DNS-01 configuration for ca with a fresh account
 // directory.
 func baseConfig(t testing.TB, ca *acmetest.CA) acme.Config {
 	t.Helper()
-	return acme.Config{
-		DirectoryURL: ca.DirectoryURL,
-		AgreeTOS:     true,
-		HTTPClient:   ca.HTTPClient,
-		CARoots:      ca.Roots(t),
-		Storage:      acme.DirStorage(t.TempDir()),
-		DNS01:        dns01(ca, ca.DNS.Provider()),
-	}
+	return ca.AcmeConfig(t, acme.DirStorage(t.TempDir()))
 }
 
 // newIssuer builds an Issuer from cfg, failing the test on error.

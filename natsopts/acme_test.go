@@ -21,20 +21,7 @@ func TestClientListenerACME(t *testing.T) {
 	ca := acmetest.New(t, acmetest.Options{})
 	storage := tlsmgr.NewMemoryStorage()
 	name := fmt.Sprintf("natsopts-%d.example.test", time.Now().UnixNano())
-	iss, err := acme.New(acme.Config{
-		DirectoryURL: ca.DirectoryURL,
-		AgreeTOS:     true,
-		HTTPClient:   ca.HTTPClient,
-		CARoots:      ca.Roots(t),
-		Storage:      storage,
-		DNS01: &acme.DNS01{
-			Provider:               ca.DNS.Provider(),
-			Resolvers:              []string{ca.DNS.Addr()},
-			SkipAuthoritativeCheck: true,
-			PollingInterval:        10 * time.Millisecond,
-			PropagationTimeout:     5 * time.Second,
-		},
-	})
+	iss, err := acme.New(ca.AcmeConfig(t, storage))
 	require.NoError(t, err)
 	m := newManager(t, newCA(t), tlsmgr.Config{Names: []string{name}, Issuer: iss, Storage: storage})
 

@@ -17,20 +17,7 @@ import (
 // account in storage.
 func acmeIssuer(t *testing.T, ca *acmetest.CA, storage tlsmgr.Storage) *acme.Issuer {
 	t.Helper()
-	iss, err := acme.New(acme.Config{
-		DirectoryURL: ca.DirectoryURL,
-		AgreeTOS:     true,
-		HTTPClient:   ca.HTTPClient,
-		CARoots:      ca.Roots(t),
-		Storage:      storage,
-		DNS01: &acme.DNS01{
-			Provider:               ca.DNS.Provider(),
-			Resolvers:              []string{ca.DNS.Addr()},
-			SkipAuthoritativeCheck: true,
-			PollingInterval:        10 * time.Millisecond,
-			PropagationTimeout:     5 * time.Second,
-		},
-	})
+	iss, err := acme.New(ca.AcmeConfig(t, storage))
 	require.NoError(t, err)
 	return iss
 }
