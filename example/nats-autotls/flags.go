@@ -1,6 +1,7 @@
 package main
 
 import (
+	"crypto/x509"
 	"errors"
 	"flag"
 	"fmt"
@@ -29,6 +30,7 @@ type autoTLSFlags struct {
 	confirm    string
 	newCA      string
 	statusAddr string
+	acmeRoots  string
 }
 
 func (f *autoTLSFlags) register(fs *flag.FlagSet) {
@@ -37,6 +39,7 @@ func (f *autoTLSFlags) register(fs *flag.FlagSet) {
 	fs.StringVar(&f.directory, "autotls_acme", "", `ACME directory URL for the public listeners, or "letsencrypt" / "letsencrypt-staging". Empty: the local private CA signs everything.`)
 	fs.StringVar(&f.email, "autotls_email", "", "ACME account contact e-mail.")
 	fs.BoolVar(&f.agreeTOS, "autotls_agree_tos", false, "Agree to the ACME CA's terms of service (required with -autotls_acme).")
+	fs.StringVar(&f.acmeRoots, "autotls_acme_roots", "", "PEM file of extra roots to trust for the ACME directory's HTTPS (a private ACME CA such as step-ca); default: the system roots.")
 	fs.StringVar(&f.profile, "autotls_profile", "", `ACME profile ("classic", "tlsserver", "shortlived"); empty: the CA's default.`)
 	fs.StringVar(&f.http01, "autotls_http01", ":80", "Address the http-01 solver listens on while a challenge is pending.")
 	fs.StringVar(&f.caCert, "autotls_ca_cert", "", "PEM file of a private CA certificate shared by the nodes of a cluster (with -autotls_ca_key).")
@@ -82,6 +85,23 @@ func (f *autoTLSFlags) check() error {
 		return fmt.Errorf("-autotls_acme %q needs -autotls_agree_tos: read the CA's terms of service, then agree to them", f.directory)
 	}
 	return nil
+}
+
+// directoryRoots returns the -autotls_acme_roots pool, or nil for the
+// system roots.
+func (f *autoTLSFlags) directoryRoots() (*x509.CertPool, error) {
+	if f.acmeRoots == "" {
+		return nil, nil
+	}
+	b, err := readPEM("autotls_acme_roots", f.acmeRoots)
+	if err != nil {
+		return nil, err
+	}
+	pool := x509.NewCertPool()
+	if !pool.AppendCertsFromPEM(b) {
+		return nil, fmt.Errorf("-autotls_acme_roots %s: no PEM certificate in it: give the CA's root certificate in PEM", f.acmeRoots)
+	}
+	return pool, nil
 }
 
 func readPEM(flagName, path string) ([]byte, error) {

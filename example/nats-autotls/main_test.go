@@ -5,6 +5,7 @@ import (
 	"crypto/tls"
 	"crypto/x509"
 	"encoding/json"
+	"encoding/pem"
 	"fmt"
 	"io"
 	"net"
@@ -19,6 +20,7 @@ import (
 	"github.com/nats-io/nats.go"
 	"github.com/stretchr/testify/require"
 
+	"github.com/nats-autotls/autotls/internal/acmetest"
 	"github.com/nats-autotls/autotls/reload"
 )
 
@@ -219,4 +221,26 @@ func TestReloadConfigKeepsManagedTLS(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, cid, again)
 	require.False(t, disconnected.Load(), "the client was disconnected by the reload")
+}
+
+// The production path: public listeners from an ACME CA (Pebble, in
+// process) over http-01, the directory trusted through -autotls_acme_roots.
+func TestACMEOverHTTP01(t *testing.T) {
+	ca := acmetest.New(t, acmetest.Options{})
+	roots := filepath.Join(t.TempDir(), "acme-roots.pem")
+	require.NoError(t, os.WriteFile(roots, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: ca.DirectoryCert.Raw}), 0o644))
+	name := fmt.Sprintf("bin-%d.example.test", time.Now().UnixNano())
+	port := freePort(t)
+	startBinary(t, "-a", "127.0.0.1", "-p", strconv.Itoa(port), "-autotls_storage", t.TempDir(),
+		"-autotls_names", name, "-autotls_acme", ca.DirectoryURL, "-autotls_agree_tos",
+		"-autotls_acme_roots", roots, "-autotls_http01", net.JoinHostPort("127.0.0.1", strconv.Itoa(ca.HTTPPort)))
+
+	nc, err := nats.Connect(fmt.Sprintf("tls://127.0.0.1:%d", port),
+		nats.Secure(&tls.Config{RootCAs: ca.Roots(t), ServerName: name}), nats.Timeout(10*time.Second))
+	require.NoError(t, err, "a client trusting only the ACME CA verifies the served certificate")
+	defer nc.Close()
+	cs, err := nc.TLSConnectionState()
+	require.NoError(t, err)
+	require.Equal(t, []string{name}, cs.PeerCertificates[0].DNSNames)
+	require.NoError(t, nc.Flush())
 }

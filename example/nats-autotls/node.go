@@ -94,14 +94,19 @@ func (f *autoTLSFlags) issuers(cfg *tlsmgr.Config, storage tlsmgr.Storage, logge
 	if f.directory == "" {
 		return nil
 	}
+	dirRoots, err := f.directoryRoots()
+	if err != nil {
+		return err
+	}
 	iss, err := acme.New(acme.Config{
-		DirectoryURL: f.directoryURL(),
-		Email:        f.email,
-		AgreeTOS:     f.agreeTOS,
-		Storage:      storage,
-		Profile:      f.profile,
-		HTTP01:       &acme.HTTP01{Addr: f.http01},
-		Logger:       logger,
+		DirectoryRoots: dirRoots,
+		DirectoryURL:   f.directoryURL(),
+		Email:          f.email,
+		AgreeTOS:       f.agreeTOS,
+		Storage:        storage,
+		Profile:        f.profile,
+		HTTP01:         &acme.HTTP01{Addr: f.http01},
+		Logger:         logger,
 	})
 	if err != nil {
 		return err

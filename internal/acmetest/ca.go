@@ -32,6 +32,8 @@ type CA struct {
 	// DirectoryRoots holds the root of the directory's HTTPS certificate
 	// (not the issuance roots: see [CA.Roots]).
 	DirectoryRoots *x509.CertPool
+	// DirectoryCert is that root itself, for callers that need it as PEM.
+	DirectoryCert *x509.Certificate
 	// DNS is the server Pebble's validation authority queries over TCP, and
 	// the one lego must use as its recursive resolver.
 	DNS *dnstest.Server
@@ -111,8 +113,9 @@ func start(tb testing.TB, opts Options) (*CA, error) {
 	c.DirectoryURL = srv.URL + wfe.DirectoryPath
 	c.ManagementURL = mgmt.URL
 	c.HTTPClient = srv.Client()
+	c.DirectoryCert = srv.Certificate()
 	c.DirectoryRoots = x509.NewCertPool()
-	c.DirectoryRoots.AddCert(srv.Certificate())
+	c.DirectoryRoots.AddCert(c.DirectoryCert)
 	return c, nil
 }
 
