@@ -31,6 +31,9 @@ type autoTLSFlags struct {
 	newCA      string
 	statusAddr string
 	acmeRoots  string
+	dnsHook    string
+	dnsZone    string
+	resolvers  string
 }
 
 func (f *autoTLSFlags) register(fs *flag.FlagSet) {
@@ -41,7 +44,10 @@ func (f *autoTLSFlags) register(fs *flag.FlagSet) {
 	fs.BoolVar(&f.agreeTOS, "autotls_agree_tos", false, "Agree to the ACME CA's terms of service (required with -autotls_acme).")
 	fs.StringVar(&f.acmeRoots, "autotls_acme_roots", "", "PEM file of extra roots to trust for the ACME directory's HTTPS (a private ACME CA such as step-ca); default: the system roots.")
 	fs.StringVar(&f.profile, "autotls_profile", "", `ACME profile ("classic", "tlsserver", "shortlived"); empty: the CA's default.`)
-	fs.StringVar(&f.http01, "autotls_http01", ":80", "Address the http-01 solver listens on while a challenge is pending.")
+	fs.StringVar(&f.http01, "autotls_http01", ":80", "Address the http-01 solver listens on while a challenge is pending (unless -autotls_dns_hook is set).")
+	fs.StringVar(&f.dnsHook, "autotls_dns_hook", "", `Solve dns-01 (wildcards, no port 80) by running this program as "PROGRAM present|cleanup FQDN VALUE"; it holds its own DNS credentials.`)
+	fs.StringVar(&f.dnsZone, "autotls_dns_zone", "", "Zone the dns-01 records go in (default: found by an SOA lookup).")
+	fs.StringVar(&f.resolvers, "autotls_dns_resolvers", "", "Comma-separated resolvers (host:port) that dns-01 checks propagation on, instead of the zone's authoritative servers.")
 	fs.StringVar(&f.caCert, "autotls_ca_cert", "", "PEM file of a private CA certificate shared by the nodes of a cluster (with -autotls_ca_key).")
 	fs.StringVar(&f.caKey, "autotls_ca_key", "", "PEM file of the private CA's key.")
 	fs.StringVar(&f.bundleOut, "autotls_ca_bundle_out", "", "Write the private CA trust bundle (for clients and peers) to this file (default: <storage>/ca-bundle.pem).")
@@ -54,14 +60,32 @@ func (f *autoTLSFlags) register(fs *flag.FlagSet) {
 	fs.StringVar(&f.confirm, "autotls_confirm", "", "Sidecar mode: host:port of the external server's client TLS port, probed until it serves the new certificate.")
 }
 
-func (f *autoTLSFlags) nameList() []string {
+func (f *autoTLSFlags) nameList() []string { return splitList(f.names) }
+
+// splitList splits a comma-separated flag value, dropping blanks.
+func splitList(s string) []string {
 	var out []string
-	for _, n := range strings.Split(f.names, ",") {
+	for _, n := range strings.Split(s, ",") {
 		if n = strings.TrimSpace(n); n != "" {
 			out = append(out, n)
 		}
 	}
 	return out
+}
+
+// solvers returns the challenge solvers the flags ask for: dns-01 through
+// the hook if one is given, else http-01.
+func (f *autoTLSFlags) solvers() (*acme.DNS01, *acme.HTTP01) {
+	if f.dnsHook == "" {
+		return nil, &acme.HTTP01{Addr: f.http01}
+	}
+	resolvers := splitList(f.resolvers)
+	return &acme.DNS01{
+		Provider:               dnsHook{path: f.dnsHook},
+		Zone:                   f.dnsZone,
+		Resolvers:              resolvers,
+		SkipAuthoritativeCheck: len(resolvers) > 0,
+	}, nil
 }
 
 func (f *autoTLSFlags) directoryURL() string {

@@ -227,8 +227,7 @@ func TestReloadConfigKeepsManagedTLS(t *testing.T) {
 // process) over http-01, the directory trusted through -autotls_acme_roots.
 func TestACMEOverHTTP01(t *testing.T) {
 	ca := acmetest.New(t, acmetest.Options{})
-	roots := filepath.Join(t.TempDir(), "acme-roots.pem")
-	require.NoError(t, os.WriteFile(roots, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: ca.DirectoryCert.Raw}), 0o644))
+	roots := writeDirectoryRoots(t, ca)
 	name := fmt.Sprintf("bin-%d.example.test", time.Now().UnixNano())
 	port := freePort(t)
 	startBinary(t, "-a", "127.0.0.1", "-p", strconv.Itoa(port), "-autotls_storage", t.TempDir(),
@@ -243,4 +242,13 @@ func TestACMEOverHTTP01(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, []string{name}, cs.PeerCertificates[0].DNSNames)
 	require.NoError(t, nc.Flush())
+}
+
+// writeDirectoryRoots writes the root of ca's directory HTTPS certificate
+// to a PEM file, for -autotls_acme_roots.
+func writeDirectoryRoots(t *testing.T, ca *acmetest.CA) string {
+	t.Helper()
+	roots := filepath.Join(t.TempDir(), "acme-roots.pem")
+	require.NoError(t, os.WriteFile(roots, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: ca.DirectoryCert.Raw}), 0o644))
+	return roots
 }

@@ -98,6 +98,7 @@ func (f *autoTLSFlags) issuers(cfg *tlsmgr.Config, storage tlsmgr.Storage, logge
 	if err != nil {
 		return err
 	}
+	dns01, http01 := f.solvers()
 	iss, err := acme.New(acme.Config{
 		DirectoryRoots: dirRoots,
 		DirectoryURL:   f.directoryURL(),
@@ -105,7 +106,8 @@ func (f *autoTLSFlags) issuers(cfg *tlsmgr.Config, storage tlsmgr.Storage, logge
 		AgreeTOS:       f.agreeTOS,
 		Storage:        storage,
 		Profile:        f.profile,
-		HTTP01:         &acme.HTTP01{Addr: f.http01},
+		DNS01:          dns01,
+		HTTP01:         http01,
 		Logger:         logger,
 	})
 	if err != nil {
