@@ -47,6 +47,7 @@ type Sidecar struct {
 	Exporter Exporter
 
 	// PID is the nats-server process to signal. Zero means read PIDFile.
+	// Signal refuses 1 and below and the sidecar's own pid.
 	PID int
 	// PIDFile is the server's pid_file, read at each signal when PID is 0.
 	PIDFile string
@@ -175,10 +176,11 @@ func (s *Sidecar) Signal() error {
 	return nil
 }
 
-// pid returns PID or the number in PIDFile.
+// pid returns PID or the number in PIDFile, refusing one that cannot be a
+// nats-server in another process (see checkPID).
 func (s *Sidecar) pid() (int, error) {
-	if s.PID > 0 {
-		return s.PID, nil
+	if s.PID != 0 {
+		return s.PID, checkPID(s.PID, "Sidecar.PID")
 	}
 	if s.PIDFile == "" {
 		return 0, errors.New("reload: sidecar: set PID or PIDFile")
@@ -187,11 +189,26 @@ func (s *Sidecar) pid() (int, error) {
 	if err != nil {
 		return 0, fmt.Errorf("reload: read pid file: %w", err)
 	}
-	pid, err := strconv.Atoi(strings.TrimSpace(string(b)))
-	if err != nil || pid <= 0 {
-		return 0, fmt.Errorf("reload: pid file %s holds %q, not a process id", s.PIDFile, strings.TrimSpace(string(b)))
+	text := strings.TrimSpace(string(b))
+	pid, err := strconv.Atoi(text)
+	if err != nil {
+		return 0, fmt.Errorf("reload: pid file %s holds %.40q, not a process id", s.PIDFile, text)
 	}
-	return pid, nil
+	return pid, checkPID(pid, "pid file "+s.PIDFile)
+}
+
+// checkPID refuses a pid that signalling would harm: 0 and below (process
+// groups), 1 (init, or in a container the pid namespace's first process,
+// which is what a pid file written in another pid namespace often holds)
+// and the sidecar's own process (SIGHUP would end it).
+func checkPID(pid int, source string) error {
+	switch {
+	case pid <= 1:
+		return fmt.Errorf("reload: %s holds %d, which is not a nats-server process; if the server runs in another pid namespace (container), share it with the sidecar or set Sidecar.PID", source, pid)
+	case pid == os.Getpid():
+		return fmt.Errorf("reload: %s holds %d, the sidecar's own process; point it at the nats-server's pid_file", source, pid)
+	}
+	return nil
 }
 
 // Confirm probes ConfirmAddr until it serves the exported certificate of
