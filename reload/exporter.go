@@ -25,8 +25,6 @@ const (
 	CAFile = "ca.pem"
 	// versionPrefix starts the name of each version directory.
 	versionPrefix = ".v-"
-	// keepVersions is how many version directories stay on disk.
-	keepVersions = 2
 )
 
 // An Exporter writes the Manager's certificates as files for a nats-server
@@ -46,7 +44,8 @@ const (
 // certificate before a swap and the key after it could still mix two
 // versions; [Sidecar] swaps only after the server confirmed the previous
 // version, so it never swaps under a reload it triggered.) The previous
-// version stays on disk; older ones are removed.
+// version stays on disk; older ones are removed, and so is a version
+// directory left by an export that failed or crashed before its swap.
 //
 // A nats-server config uses, for example:
 //
@@ -171,23 +170,31 @@ func (e *Exporter) writeVersion(files []file) error {
 	if len(versions) > 0 {
 		next = versions[len(versions)-1] + 1
 	}
+	previous := e.currentVersion()
 	name := versionPrefix + strconv.Itoa(next)
-	dir := filepath.Join(e.Dir, name)
+	if err := writeDir(filepath.Join(e.Dir, name), files); err != nil {
+		return err
+	}
+	if err := swapLink(e.Dir, CurrentLink, name); err != nil {
+		return err // the next export prunes name if the swap did not happen
+	}
+	if err := e.ensureLinks(files); err != nil {
+		return err
+	}
+	return e.prune(versions, previous)
+}
+
+// writeDir creates dir holding files, or removes what it wrote.
+func writeDir(dir string, files []file) error {
 	if err := os.Mkdir(dir, 0o755); err != nil {
 		return err
 	}
 	for _, f := range files {
 		if err := atomicfile.WriteFile(filepath.Join(dir, f.name), f.data, f.mode); err != nil {
-			return err
+			return errors.Join(err, os.RemoveAll(dir))
 		}
 	}
-	if err := swapLink(e.Dir, CurrentLink, name); err != nil {
-		return err
-	}
-	if err := e.ensureLinks(files); err != nil {
-		return err
-	}
-	return e.prune(append(versions, next))
+	return nil
 }
 
 // ensureLinks makes Dir/<file> a symlink to current/<file> for every file.
@@ -236,12 +243,26 @@ func (e *Exporter) versions() ([]int, error) {
 	return out, nil
 }
 
-// prune removes all but the newest keepVersions version directories.
-func (e *Exporter) prune(versions []int) error {
+// currentVersion returns the number of the version the current link
+// points at, or 0.
+func (e *Exporter) currentVersion() int {
+	target, err := os.Readlink(filepath.Join(e.Dir, CurrentLink))
+	if err != nil {
+		return 0
+	}
+	v, _ := strconv.Atoi(strings.TrimPrefix(target, versionPrefix))
+	return v
+}
+
+// prune removes the version directories in old but previous, the version
+// the new one replaced, in which a reader may still be opening files. The
+// others are older versions, or were left by an interrupted export.
+func (e *Exporter) prune(old []int, previous int) error {
 	var errs []error
-	for len(versions) > keepVersions {
-		errs = append(errs, os.RemoveAll(filepath.Join(e.Dir, versionPrefix+strconv.Itoa(versions[0]))))
-		versions = versions[1:]
+	for _, v := range old {
+		if v != previous {
+			errs = append(errs, os.RemoveAll(filepath.Join(e.Dir, versionPrefix+strconv.Itoa(v))))
+		}
 	}
 	return errors.Join(errs...)
 }

@@ -57,7 +57,37 @@ func TestExporter(t *testing.T) {
 		require.True(t, changed)
 		check()
 	}
-	entries, err := os.ReadDir(e.Dir)
+	require.Equal(t, []string{".v-3", ".v-4"}, versionDirs(t, e.Dir))
+	target, err := os.Readlink(filepath.Join(e.Dir, reload.CurrentLink))
+	require.NoError(t, err)
+	require.Equal(t, ".v-4", target)
+}
+
+// TestExporterInterrupted: a version directory left by an export that
+// crashed before its swap is removed by the next export, which keeps the
+// version it replaced (a reader may still be opening files in it).
+func TestExporterInterrupted(t *testing.T) {
+	m := newManager(t, newCA(t))
+	e := &reload.Exporter{Manager: m, Dir: filepath.Join(t.TempDir(), "certs"), Roles: []tlsmgr.Role{tlsmgr.RoleClient}}
+	ctx := context.Background()
+	_, err := e.Export(ctx)
+	require.NoError(t, err)
+	require.NoError(t, os.Mkdir(filepath.Join(e.Dir, ".v-2"), 0o755)) // crashed before the swap
+
+	require.NoError(t, m.Renew(ctx, tlsmgr.RoleClient))
+	changed, err := e.Export(ctx)
+	require.NoError(t, err)
+	require.True(t, changed)
+	pair, err := tls.LoadX509KeyPair(e.CertFile(tlsmgr.RoleClient), e.KeyFile(tlsmgr.RoleClient))
+	require.NoError(t, err)
+	require.Equal(t, leaf(t, m, tlsmgr.RoleClient).Raw, pair.Certificate[0])
+	require.Equal(t, []string{".v-1", ".v-3"}, versionDirs(t, e.Dir), "the replaced version must stay, the partial one go")
+}
+
+// versionDirs lists the version directories in dir.
+func versionDirs(t *testing.T, dir string) []string {
+	t.Helper()
+	entries, err := os.ReadDir(dir)
 	require.NoError(t, err)
 	var versions []string
 	for _, de := range entries {
@@ -65,8 +95,5 @@ func TestExporter(t *testing.T) {
 			versions = append(versions, de.Name())
 		}
 	}
-	require.Equal(t, []string{".v-3", ".v-4"}, versions)
-	target, err := os.Readlink(filepath.Join(e.Dir, reload.CurrentLink))
-	require.NoError(t, err)
-	require.Equal(t, ".v-4", target)
+	return versions
 }
