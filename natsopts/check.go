@@ -131,14 +131,8 @@ func checkRoutes(opts *server.Options, m *tlsmgr.Manager, s settings) []error {
 			errs = append(errs, checkCovered("cluster", fmt.Sprintf("Routes[%d]", i), u, names)...)
 		}
 	}
-	known := opts.Cluster.TLSCheckKnownURLs
-	if s.checkKnownURLs != nil {
-		known = *s.checkKnownURLs
-	}
-	if known && !knownURLMatch(names, opts.Routes, s.peerNames) {
-		errs = append(errs, &ConfigError{Listener: "cluster", Option: "Cluster.TLSCheckKnownURLs", Value: "true",
-			Reason: fmt.Sprintf("no route URL host in %s could match a DNS name of the cluster certificate %v, so every inbound route would be refused", urlHosts(opts.Routes), names),
-			Fix:    "list routes by DNS names that the cluster names cover, or turn TLSCheckKnownURLs off"})
+	if s.knownURLs(opts.Cluster.TLSCheckKnownURLs) {
+		errs = append(errs, checkKnown("cluster", "Cluster.TLSCheckKnownURLs", "route", names, opts.Routes, s.peerNames)...)
 	}
 	return errs
 }
@@ -150,29 +144,36 @@ func checkGateways(opts *server.Options, m *tlsmgr.Manager, s settings) []error 
 	}
 	names := m.Names(tlsmgr.RoleGateway)
 	var errs []error
+	// nats-server matches an inbound gateway against the URLs of every
+	// entry, its own gateway's included; only remotes are dialled.
 	var all []*url.URL
 	for i, g := range opts.Gateway.Gateways {
-		if g == nil || g.Name == opts.Gateway.Name {
+		if g == nil {
 			continue
 		}
 		all = append(all, g.URLs...)
-		if !s.peerNames {
+		if !s.peerNames || g.Name == opts.Gateway.Name {
 			continue
 		}
 		for j, u := range g.URLs {
 			errs = append(errs, checkCovered(fmt.Sprintf("gateway remote %q", g.Name), fmt.Sprintf("Gateway.Gateways[%d].URLs[%d]", i, j), u, names)...)
 		}
 	}
-	known := opts.Gateway.TLSCheckKnownURLs
-	if s.checkKnownURLs != nil {
-		known = *s.checkKnownURLs
-	}
-	if known && !knownURLMatch(names, all, s.peerNames) {
-		errs = append(errs, &ConfigError{Listener: "gateway", Option: "Gateway.TLSCheckKnownURLs", Value: "true",
-			Reason: fmt.Sprintf("no gateway URL host in %s could match a DNS name of the gateway certificate %v, so every inbound gateway would be refused", urlHosts(all), names),
-			Fix:    "list gateways by DNS names that the gateway names cover, or turn TLSCheckKnownURLs off"})
+	if s.knownURLs(opts.Gateway.TLSCheckKnownURLs) {
+		errs = append(errs, checkKnown("gateway", "Gateway.TLSCheckKnownURLs", "gateway", names, all, s.peerNames)...)
 	}
 	return errs
+}
+
+// checkKnown refuses the TLSCheckKnownURLs option field of listener when
+// no inbound peer (a "route" or "gateway", kind) could pass it.
+func checkKnown(listener, field, kind string, names []string, urls []*url.URL, peerNames bool) []error {
+	if knownURLMatch(names, urls, peerNames) {
+		return nil
+	}
+	return []error{&ConfigError{Listener: listener, Option: field, Value: "true",
+		Reason: fmt.Sprintf("no %s URL host in %s could match a DNS name of the %s certificate %v, so every inbound %s would be refused", kind, urlHosts(urls), listener, names, kind),
+		Fix:    fmt.Sprintf("list %ss by DNS names that the %s names cover, or turn TLSCheckKnownURLs off", kind, listener)}}
 }
 
 // checkCovered refuses a peer URL whose host names do not cover.

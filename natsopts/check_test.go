@@ -110,6 +110,30 @@ func TestApplyAccepts(t *testing.T) {
 			[]natsopts.Option{natsopts.CheckKnownURLs(true)}},
 		{"peer names off", func(o *server.Options) { o.Cluster.Port = -1; o.Routes = routes("nats://nats-1.example.com:6222") },
 			[]natsopts.Option{natsopts.PeerNames(false)}},
+		{"route with scheme nats-route and credentials", func(o *server.Options) {
+			o.Cluster.Port = -1
+			o.Routes = routes("nats-route://user:secret@localhost:6222")
+		}, []natsopts.Option{natsopts.CheckKnownURLs(true)}},
+		{"gateway URL by covered IP", func(o *server.Options) {
+			o.Gateway.Name, o.Gateway.Port = "A", -1
+			o.Gateway.Gateways = []*server.RemoteGatewayOpts{{Name: "B", URLs: routes("nats://127.0.0.1:7222")}}
+		}, nil},
+		{"known URLs matched by the own gateway's entry", func(o *server.Options) {
+			// nats-server matches inbound gateways against every entry,
+			// its own included.
+			o.Gateway.Name, o.Gateway.Port = "A", -1
+			o.Gateway.Gateways = []*server.RemoteGatewayOpts{
+				{Name: "A", URLs: routes("nats://localhost:7222")},
+				{Name: "B", URLs: routes("nats://127.0.0.1:7223")},
+			}
+		}, []natsopts.Option{natsopts.CheckKnownURLs(true)}},
+		{"leafnode remote with tls scheme", func(o *server.Options) {
+			o.LeafNode.Remotes = []*server.RemoteLeafOpts{{URLs: routes("tls://hub.example.com:7422")}}
+		}, nil},
+		{"websocket without TLS keeps its own config", func(o *server.Options) {
+			o.Websocket.Port, o.Websocket.NoTLS = -1, true
+			o.Websocket.TLSConfig = &tls.Config{Certificates: make([]tls.Certificate, 1)}
+		}, nil},
 		{"pins on a disabled cluster", func(o *server.Options) { o.Cluster.TLSPinnedCerts = server.PinnedCertSet{pin: {}} }, nil},
 		{"client pins", func(o *server.Options) { o.TLSPinnedCerts = server.PinnedCertSet{pin: {}} }, nil},
 	} {

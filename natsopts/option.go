@@ -28,6 +28,15 @@ func newSettings(options []Option) settings {
 	return s
 }
 
+// knownURLs returns the TLSCheckKnownURLs in effect for a listener whose
+// field is set to field.
+func (s settings) knownURLs(field bool) bool {
+	if s.checkKnownURLs != nil {
+		return *s.checkKnownURLs
+	}
+	return field
+}
+
 // HandshakeFirst sets Options.TLSHandshakeFirst: the client listener starts
 // TLS at once instead of sending the NATS INFO line in plain text first.
 // Use it when clients reach the server through a TLS-terminating or
