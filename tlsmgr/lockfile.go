@@ -37,6 +37,11 @@ var errLockLost = errors.New("lease lost: the lock file is gone or belongs to an
 // [FileStorage] for the lease protocol. Lock names follow the rules of
 // keys. A FileStorage value cannot take a lock it already holds: the second
 // Lock waits for the Unlock of the first.
+//
+// Every Lock must be paired with an Unlock: the lease of a lock is renewed,
+// by a goroutine per held lock, until Unlock, so a lock never unlocked stays
+// held, and its goroutine running, for the life of the process. (The
+// Manager unlocks every lock it takes.)
 func (s *FileStorage) Lock(ctx context.Context, name string) error {
 	path, err := s.lockPath(name)
 	if err != nil {
