@@ -77,15 +77,15 @@ func run(ctx context.Context, args []string, stderr io.Writer, ready chan<- *nod
 		return err
 	}
 	defer n.close()
-	if ready != nil {
-		ready <- n
-	}
 	if af.statusAddr != "" {
 		stopStatus, err := serveStatus(af.statusAddr, n, logger)
 		if err != nil {
 			return err
 		}
 		defer stopStatus()
+	}
+	if ready != nil {
+		ready <- n
 	}
 	if af.exportDir != "" {
 		return runSidecar(ctx, n.manager, &af, logger)
