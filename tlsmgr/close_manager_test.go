@@ -77,12 +77,13 @@ func TestCloseCancelsRenewInProgress(t *testing.T) {
 	case <-testCtx(t).Done():
 		t.Fatal("Close still waiting for Renew")
 	}
+	require.Zero(t, ti.inFlight.Load(), "Close returned before the order in progress ended")
 	select {
 	case err := <-renewed:
 		require.Error(t, err)
 		require.True(t, errors.Is(err, context.Canceled) || errors.Is(err, tlsmgr.ErrClosed), "got %v", err)
-	default:
-		t.Fatal("Close returned before the Renew in progress ended")
+	case <-testCtx(t).Done():
+		t.Fatal("Renew did not return after Close")
 	}
 	require.ErrorIs(t, m.Renew(testCtx(t), tlsmgr.RoleClient), tlsmgr.ErrClosed)
 }

@@ -139,7 +139,8 @@ func echo(t testing.TB, c *tls.Conn) {
 // each order until released.
 type testIssuer struct {
 	tlsmgr.RootsIssuer
-	orders atomic.Int32
+	orders   atomic.Int32
+	inFlight atomic.Int32 // Issue calls not yet returned
 	// mu guards the fields below.
 	mu       sync.Mutex
 	failures []error                                          // returned by the next orders, in turn
@@ -158,6 +159,8 @@ func (ti *testIssuer) IssuerKey() string {
 
 func (ti *testIssuer) Issue(ctx context.Context, key crypto.Signer, names []string, replaces *x509.Certificate) ([][]byte, error) {
 	ti.orders.Add(1)
+	ti.inFlight.Add(1)
+	defer ti.inFlight.Add(-1)
 	ti.mu.Lock()
 	gate := ti.gate
 	var fail error
