@@ -56,17 +56,21 @@ func Handshake(ctx context.Context, addr string, cfg *tls.Config, tlsFirst bool)
 	if err := tc.HandshakeContext(ctx); err != nil {
 		return tls.ConnectionState{}, fmt.Errorf("reload: handshake %s: %w", addr, err)
 	}
-	closeGracefully(tc)
+	closeGracefully(tc, deadline)
 	return tc.ConnectionState(), nil
 }
 
 // closeGracefully sends close_notify and drains what the server still
 // sends (TLS 1.3 session tickets) until it closes, so that the server reads
 // the end of the handshake and sees an orderly close, not a reset it would
-// log as a handshake error.
-func closeGracefully(tc *tls.Conn) {
+// log as a handshake error. It waits drainTimeout at most, and not past
+// deadline.
+func closeGracefully(tc *tls.Conn, deadline time.Time) {
 	_ = tc.CloseWrite()
-	_ = tc.SetReadDeadline(time.Now().Add(drainTimeout))
+	if d := time.Now().Add(drainTimeout); d.Before(deadline) {
+		deadline = d
+	}
+	_ = tc.SetReadDeadline(deadline)
 	_, _ = io.Copy(io.Discard, tc)
 }
 
