@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io/fs"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -190,22 +191,17 @@ func testLockExcludes(t *testing.T, a, b tlsmgr.Storage) {
 	defer cancel()
 	require.ErrorIs(t, b.Lock(short, "issue/nats.example.com"), context.DeadlineExceeded)
 
-	var released sync.Mutex // held until a has unlocked
-	released.Lock()
-	unlocked := false
+	var unlocking atomic.Bool // set just before a releases the lock
 	got := make(chan error, 1)
 	go func() {
 		err := b.Lock(ctx, "issue/nats.example.com")
-		released.Lock()
-		if err == nil && !unlocked {
+		if err == nil && !unlocking.Load() {
 			err = errors.New("b took the lock before a released it")
 		}
-		released.Unlock()
 		got <- err
 	}()
+	unlocking.Store(true)
 	require.NoError(t, a.Unlock(ctx, "issue/nats.example.com"))
-	unlocked = true
-	released.Unlock()
 	select {
 	case err := <-got:
 		require.NoError(t, err)
