@@ -33,28 +33,49 @@ func BenchmarkApply(b *testing.B) {
 }
 
 // BenchmarkClientHandshake measures a new verified TLS connection to the
-// client port of a server on managed TLS (dial, INFO, handshake, close).
+// client port of a nats-server (dial, INFO, handshake, close): "managed"
+// with Apply's callback config, "static" with the same certificate in a
+// plain Certificates config, the baseline of the same run.
 func BenchmarkClientHandshake(b *testing.B) {
 	m := newManager(b, newCA(b), tlsmgr.Config{})
-	opts := baseOpts()
-	if err := natsopts.Apply(opts, m); err != nil {
+	cert, _, err := m.Current(tlsmgr.RoleClient)
+	if err != nil {
 		b.Fatal(err)
 	}
+	managed := baseOpts()
+	if err := natsopts.Apply(managed, m); err != nil {
+		b.Fatal(err)
+	}
+	static := baseOpts()
+	static.TLS, static.TLSTimeout = true, 2
+	static.TLSConfig = &tls.Config{MinVersion: tls.VersionTLS12, Certificates: []tls.Certificate{*cert}}
+	cfg := &tls.Config{RootCAs: trust(b, m), ServerName: "localhost"}
+	for _, bc := range []struct {
+		name string
+		opts *server.Options
+	}{{"managed", managed}, {"static", static}} {
+		b.Run(bc.name, func(b *testing.B) {
+			addr := benchServer(b, bc.opts)
+			for b.Loop() {
+				if _, err := reload.Handshake(context.Background(), addr, cfg, false); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}
+
+// benchServer starts a server on opts and returns its client address.
+func benchServer(b *testing.B, opts *server.Options) string {
+	b.Helper()
 	s, err := server.NewServer(opts)
 	if err != nil {
 		b.Fatal(err)
 	}
 	s.Start()
-	defer s.Shutdown()
+	b.Cleanup(s.Shutdown)
 	if !s.ReadyForConnections(wait) {
 		b.Fatal("not ready")
 	}
-	pool := trust(b, m)
-	addr := fmt.Sprintf("127.0.0.1:%d", opts.Port)
-	cfg := &tls.Config{RootCAs: pool, ServerName: "localhost"}
-	for b.Loop() {
-		if _, err := reload.Handshake(context.Background(), addr, cfg, false); err != nil {
-			b.Fatal(err)
-		}
-	}
+	return fmt.Sprintf("127.0.0.1:%d", opts.Port)
 }
