@@ -47,8 +47,12 @@ func Check(opts *server.Options, m *tlsmgr.Manager, options ...Option) error {
 	s := newSettings(options)
 	var errs []error
 	errs = append(errs, checkServer(opts)...)
+	checked := make(map[**tls.Config]bool) // HTTPS shares the client's config
 	for _, l := range listeners(opts) {
-		errs = append(errs, checkListener(m, l)...)
+		if !checked[l.config] {
+			checked[l.config] = true
+			errs = append(errs, checkListener(m, l)...)
+		}
 	}
 	errs = append(errs, checkPins(opts)...)
 	errs = append(errs, checkRoutes(opts, m, s)...)

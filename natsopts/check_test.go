@@ -5,6 +5,7 @@ import (
 	"errors"
 	"net/url"
 	"reflect"
+	"strings"
 	"testing"
 
 	"github.com/nats-io/nats-server/v2/server"
@@ -89,6 +90,18 @@ func TestApplyRefuses(t *testing.T) {
 			require.Equal(t, err.Error(), natsopts.Check(opts, m, tc.options...).Error())
 		})
 	}
+}
+
+// TestCheckReportsSharedConfigOnce: HTTPS monitoring shares the client's
+// config, so a problem with it is reported once, not once per listener.
+func TestCheckReportsSharedConfigOnce(t *testing.T) {
+	m := newManager(t, newCA(t), tlsmgr.Config{})
+	opts := baseOpts()
+	opts.HTTPSPort = -1
+	opts.TLSConfig = &tls.Config{Certificates: make([]tls.Certificate, 1)}
+	err := natsopts.Check(opts, m)
+	require.Error(t, err)
+	require.Equal(t, 1, strings.Count(err.Error(), "TLSConfig.Certificates"), err.Error())
 }
 
 // TestApplyAccepts: configurations close to the refused ones that work.
