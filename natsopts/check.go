@@ -34,6 +34,10 @@ import (
 //     for callback configs, or rewrites their callbacks in place;
 //   - TLSRateLimit other than 0: NewServer panics on it when options are
 //     built in code;
+//   - an advertised address (ClientAdvertise, Websocket.Advertise,
+//     LeafNode.Advertise, Cluster.Advertise unless NoAdvertise,
+//     Gateway.Advertise) whose host the role's names do not cover: clients
+//     and peers that follow it would fail to verify the certificate;
 //   - a route URL (Options.Routes) or gateway URL whose host the role's
 //     names do not cover (see [PeerNames]), and, with TLSCheckKnownURLs,
 //     routes or gateways of which no URL host could match a DNS name of the
@@ -54,6 +58,7 @@ func Check(opts *server.Options, m *tlsmgr.Manager, options ...Option) error {
 			errs = append(errs, checkListener(m, l)...)
 		}
 	}
+	errs = append(errs, checkAdvertise(opts, m)...)
 	errs = append(errs, checkPins(opts)...)
 	errs = append(errs, checkRoutes(opts, m, s)...)
 	errs = append(errs, checkGateways(opts, m, s)...)
@@ -101,6 +106,49 @@ func checkListener(m *tlsmgr.Manager, l listener) []error {
 			Fix:    "set Config.Roles[" + l.role.String() + "].VerifyPeers in the Manager, or TLSMap to false"})
 	}
 	return errs
+}
+
+// checkAdvertise refuses an advertised address whose host the role's
+// names do not cover: clients (connect_urls) and peers (gossiped routes,
+// gateways, leafnodes) that follow it would fail to verify the certificate.
+func checkAdvertise(opts *server.Options, m *tlsmgr.Manager) []error {
+	var errs []error
+	for _, a := range []struct {
+		on              bool
+		listener, field string
+		value           string
+		role            tlsmgr.Role
+	}{
+		{!opts.DontListen, "client", "ClientAdvertise", opts.ClientAdvertise, tlsmgr.RoleClient},
+		{opts.Websocket.Port != 0 && !opts.Websocket.NoTLS, "websocket", "Websocket.Advertise", opts.Websocket.Advertise, tlsmgr.RoleWebsocket},
+		{opts.LeafNode.Port != 0, "leafnode", "LeafNode.Advertise", opts.LeafNode.Advertise, tlsmgr.RoleLeafnode},
+		{clusterEnabled(opts) && !opts.Cluster.NoAdvertise, "cluster", "Cluster.Advertise", opts.Cluster.Advertise, tlsmgr.RoleCluster},
+		{gatewayEnabled(opts), "gateway", "Gateway.Advertise", opts.Gateway.Advertise, tlsmgr.RoleGateway},
+	} {
+		if !a.on || a.value == "" {
+			continue
+		}
+		host, names := advertisedHost(a.value), m.Names(a.role)
+		if len(names) == 0 || covers(names, host) {
+			continue // no names is refused by checkListener
+		}
+		errs = append(errs, &ConfigError{Listener: a.listener, Option: a.field, Value: a.value,
+			Reason: fmt.Sprintf("clients and peers that follow the advertised address verify host %q, which the role's names %v do not cover", host, names),
+			Fix:    "add the host to the Manager's names for the role, or advertise a host they cover"})
+	}
+	return errs
+}
+
+// advertisedHost returns the host of an advertise setting: "host",
+// "host:port", "[ipv6]:port" or a URL.
+func advertisedHost(v string) string {
+	if _, rest, ok := strings.Cut(v, "://"); ok {
+		v = rest
+	}
+	if host, _, err := net.SplitHostPort(v); err == nil {
+		return host
+	}
+	return strings.Trim(v, "[]")
 }
 
 // checkPins refuses pinned peer keys on connections whose peers rotate keys.

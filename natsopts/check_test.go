@@ -60,6 +60,9 @@ func TestApplyRefuses(t *testing.T) {
 			o.LeafNode.TLSPinnedCerts = server.PinnedCertSet{pin: {}}
 			o.LeafNode.Remotes = []*server.RemoteLeafOpts{{URLs: routes("nats://localhost:7422")}}
 		}, nil, "leafnode remote", "LeafNode.TLSPinnedCerts"},
+		{"client advertise not covered", func(o *server.Options) { o.ClientAdvertise = "nats.example.com:4222" }, nil, "client", "ClientAdvertise"},
+		{"cluster advertise not covered", func(o *server.Options) { withCluster(o); o.Cluster.Advertise = "10.0.0.7:6222" }, nil, "cluster", "Cluster.Advertise"},
+		{"gateway advertise not covered", func(o *server.Options) { withGateway(o); o.Gateway.Advertise = "gw.example.com" }, nil, "gateway", "Gateway.Advertise"},
 		{"route host not covered", func(o *server.Options) { withCluster(o); o.Routes = routes("nats://nats-1.example.com:6222") }, nil, "cluster", "Routes[0]"},
 		{"route IP not covered", func(o *server.Options) { withCluster(o); o.Routes = routes("nats://10.1.2.3:6222") }, nil, "cluster", "Routes[0]"},
 		{"gateway URL not covered", func(o *server.Options) {
@@ -140,6 +143,15 @@ func TestApplyAccepts(t *testing.T) {
 				{Name: "B", URLs: routes("nats://127.0.0.1:7223")},
 			}
 		}, []natsopts.Option{natsopts.CheckKnownURLs(true)}},
+		{"advertised hosts covered", func(o *server.Options) {
+			o.ClientAdvertise = "localhost:4222"
+			o.Cluster.Port, o.Cluster.Advertise = -1, "127.0.0.1:6222"
+			o.Gateway.Name, o.Gateway.Port, o.Gateway.Advertise = "A", -1, "[::1]:7222"
+			o.LeafNode.Port, o.LeafNode.Advertise = -1, "localhost"
+		}, nil},
+		{"cluster advertise off", func(o *server.Options) {
+			o.Cluster.Port, o.Cluster.Advertise, o.Cluster.NoAdvertise = -1, "10.0.0.7:6222", true
+		}, nil},
 		{"leafnode remote with tls scheme", func(o *server.Options) {
 			o.LeafNode.Remotes = []*server.RemoteLeafOpts{{URLs: routes("tls://hub.example.com:7422")}}
 		}, nil},

@@ -54,8 +54,8 @@
 // # Refusals
 //
 // [Check] (which Apply runs first) refuses what cannot work or what
-// nats-server would silently break: a route or gateway URL whose host the
-// role's names do not cover, TLSCheckKnownURLs that no peer could pass,
+// nats-server would silently break: a route or gateway URL or an
+// advertised address whose host the role's names do not cover, TLSCheckKnownURLs that no peer could pass,
 // pinned peer keys on connections whose peers rotate keys, TLSMap on a
 // listener that asks no client certificate, OCSP stapling, TLSRateLimit, a
 // negative TLSTimeout, and a config already carrying Certificates (Apply
