@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/tls"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"net"
@@ -32,7 +33,11 @@ func (i *Issuer) directory(ctx context.Context) (*directory, error) {
 	}
 	var d directory
 	if err := i.getJSON(ctx, i.cfg.DirectoryURL, &d, nil); err != nil {
-		return nil, fmt.Errorf("acme: directory: %w", err)
+		var ue *UnreachableError
+		if errors.As(err, &ue) || ctx.Err() != nil {
+			return nil, err // already names the URL, or is the context's
+		}
+		return nil, fmt.Errorf("acme: directory %s: %w", i.cfg.DirectoryURL, err)
 	}
 	i.dir = &d
 	return i.dir, nil
