@@ -37,6 +37,9 @@ type Event struct {
 	Issuer   string    // the issuer's IssuerKey, "" if not known yet
 	NotAfter time.Time // the certificate's expiry, zero if none
 	Err      error     // why, for EventFailed and EventRejected
+	// Reason says why an order starts, for EventObtaining: one of the
+	// Reason constants (such as ReasonARI or ReasonMissing).
+	Reason string
 }
 
 // emit logs ev and hands it to the OnEvent callback.
@@ -50,6 +53,9 @@ func (m *Manager) emit(ev Event) {
 	}
 	if !ev.NotAfter.IsZero() {
 		attrs = append(attrs, slog.Time("not_after", ev.NotAfter))
+	}
+	if ev.Reason != "" {
+		attrs = append(attrs, slog.String("reason", ev.Reason))
 	}
 	switch {
 	case ev.Err != nil:

@@ -19,8 +19,9 @@ const unlockTimeout = 30 * time.Second
 func (m *Manager) obtain(ctx context.Context, s *slot, reason string, force bool) error {
 	iss := m.issuer(s)
 	cur := s.cur.Load()
-	m.emit(m.event(s, EventObtaining, nil, nil))
-	m.log.Info("tlsmgr: obtaining certificate", "roles", s.roleNames(), "names", s.names, "reason", reason)
+	ev := m.event(s, EventObtaining, nil, nil)
+	ev.Reason = reason
+	m.emit(ev)
 	unlock, err := m.lock(ctx, s)
 	if err != nil {
 		return m.fail(ctx, s, err, false)

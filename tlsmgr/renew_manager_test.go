@@ -90,7 +90,9 @@ func TestStartReportsRolesWithoutCertificate(t *testing.T) {
 }
 
 func TestRenewNotifiesWatchers(t *testing.T) {
-	m := startManager(t, tlsmgr.Config{Storage: tlsmgr.NewMemoryStorage()})
+	events := newEventLog()
+	m := startManager(t, tlsmgr.Config{Storage: tlsmgr.NewMemoryStorage(), OnEvent: events.add})
+	require.Equal(t, tlsmgr.ReasonMissing, events.wait(t, tlsmgr.EventObtaining).Reason)
 	first, changed, err := m.Current(tlsmgr.RoleGateway)
 	require.NoError(t, err)
 	select {
@@ -100,6 +102,7 @@ func TestRenewNotifiesWatchers(t *testing.T) {
 	}
 	require.NoError(t, m.Renew(testCtx(t), tlsmgr.RoleClient))
 	<-changed
+	require.Equal(t, tlsmgr.ReasonForced, events.wait(t, tlsmgr.EventObtaining).Reason)
 	second, _, err := m.Current(tlsmgr.RoleGateway)
 	require.NoError(t, err)
 	require.NotEqual(t, first.Leaf.SerialNumber, second.Leaf.SerialNumber, "roles sharing the certificate renew together")
