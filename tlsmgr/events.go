@@ -8,13 +8,18 @@ import (
 // EventType names what happened to a certificate.
 type EventType string
 
-// The event types, in the order a certificate usually goes through them.
+// The event types. An order goes obtaining, then installed (the new
+// certificate is stored and served), then obtained or renewed; or
+// obtaining, then failed or rejected. A certificate loaded from storage is
+// only installed.
 const (
 	// EventObtaining: an order or signing request for a certificate starts.
 	EventObtaining EventType = "obtaining"
-	// EventObtained: a certificate was issued for names that had none.
+	// EventObtained: a certificate was issued for names that had none; it
+	// is already stored and served.
 	EventObtained EventType = "obtained"
-	// EventRenewed: a certificate was issued to replace an existing one.
+	// EventRenewed: a certificate was issued to replace an existing one; it
+	// is already stored and served.
 	EventRenewed EventType = "renewed"
 	// EventInstalled: a certificate (new, or loaded from storage) is now
 	// served to handshakes.
