@@ -22,6 +22,7 @@ type autoTLSFlags struct {
 	http01     string
 	caCert     string
 	caKey      string
+	caTrust    string
 	bundleOut  string
 	background bool
 	logLevel   string
@@ -50,6 +51,7 @@ func (f *autoTLSFlags) register(fs *flag.FlagSet) {
 	fs.StringVar(&f.resolvers, "autotls_dns_resolvers", "", "Comma-separated resolvers (host:port) that dns-01 checks propagation on, instead of the zone's authoritative servers.")
 	fs.StringVar(&f.caCert, "autotls_ca_cert", "", "PEM file of a private CA certificate shared by the nodes of a cluster (with -autotls_ca_key).")
 	fs.StringVar(&f.caKey, "autotls_ca_key", "", "PEM file of the private CA's key.")
+	fs.StringVar(&f.caTrust, "autotls_ca_trust", "", "PEM file of further CA certificates to trust next to -autotls_ca_cert while a cluster rotates its CA; SIGHUP re-reads the three files.")
 	fs.StringVar(&f.bundleOut, "autotls_ca_bundle_out", "", "Write the private CA trust bundle (for clients and peers) to this file (default: <storage>/ca-bundle.pem).")
 	fs.BoolVar(&f.background, "autotls_background", false, "Start serving with the certificates at hand and obtain missing ones in the background.")
 	fs.StringVar(&f.logLevel, "autotls_log", "info", "Log level of the certificate manager: debug, info, warn, error.")
@@ -101,6 +103,9 @@ func (f *autoTLSFlags) directoryURL() string {
 func (f *autoTLSFlags) check() error {
 	if (f.caCert == "") != (f.caKey == "") {
 		return errors.New("-autotls_ca_cert and -autotls_ca_key go together: give both files or neither")
+	}
+	if f.caTrust != "" && f.caCert == "" {
+		return errors.New("-autotls_ca_trust needs -autotls_ca_cert and -autotls_ca_key: it adds to a shared CA")
 	}
 	if f.exportDir != "" && (f.reloadPID == "" || f.confirm == "") {
 		return errors.New("-autotls_export needs -autotls_reload_pid and -autotls_confirm: the sidecar signals the server and confirms that it reloaded")

@@ -117,7 +117,7 @@ func (n *node) serve(ctx context.Context, logger *slog.Logger) error {
 		case <-done:
 			return errors.New("server stopped")
 		case <-hup:
-			if err := n.reloadConfig(ctx); err != nil {
+			if err := n.reload(ctx, logger); err != nil {
 				logger.Error("reload failed; still serving the previous configuration", "err", err)
 			} else {
 				logger.Info("configuration reloaded")

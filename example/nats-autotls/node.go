@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"os"
@@ -16,13 +17,14 @@ import (
 	"github.com/nats-autotls/autotls/natsopts"
 	"github.com/nats-autotls/autotls/reload"
 	"github.com/nats-autotls/autotls/tlsmgr"
-	"github.com/nats-autotls/autotls/tlsmgr/privateca"
 )
 
 // node is a running NATS server on managed TLS.
 type node struct {
-	manager *tlsmgr.Manager
-	server  *server.Server
+	manager    *tlsmgr.Manager
+	server     *server.Server
+	sharedCA   *sharedCA // nil unless -autotls_ca_cert
+	bundlePath string
 
 	mu   sync.Mutex      // guards opts, replaced by reloadConfig
 	opts *server.Options // the options the server runs with
@@ -46,7 +48,8 @@ func startNode(ctx context.Context, opts *server.Options, af *autoTLSFlags, logg
 	}
 	storage := tlsmgr.NewFileStorage(dir)
 	cfg := tlsmgr.Config{Names: af.nameList(), Storage: storage, Logger: logger, StartInBackground: af.background}
-	if err := af.issuers(&cfg, storage, logger); err != nil {
+	shared, err := af.issuers(&cfg, storage, logger)
+	if err != nil {
 		return nil, err
 	}
 	m, err := tlsmgr.New(cfg)
@@ -57,8 +60,8 @@ func startNode(ctx context.Context, opts *server.Options, af *autoTLSFlags, logg
 		m.Close()
 		return nil, err
 	}
-	n := &node{manager: m, opts: opts}
-	if err := n.writeBundle(af.bundlePath(dir), logger); err != nil {
+	n := &node{manager: m, opts: opts, sharedCA: shared, bundlePath: af.bundlePath(dir)}
+	if err := n.writeBundle(logger); err != nil {
 		m.Close()
 		return nil, err
 	}
@@ -74,29 +77,23 @@ func startNode(ctx context.Context, opts *server.Options, af *autoTLSFlags, logg
 	return n, nil
 }
 
-// issuers fills cfg's Issuer and PrivateCA from the flags.
-func (f *autoTLSFlags) issuers(cfg *tlsmgr.Config, storage tlsmgr.Storage, logger *slog.Logger) error {
+// issuers fills cfg's Issuer and PrivateCA from the flags, and returns the
+// shared CA if the flags name one.
+func (f *autoTLSFlags) issuers(cfg *tlsmgr.Config, storage tlsmgr.Storage, logger *slog.Logger) (*sharedCA, error) {
+	var shared *sharedCA
 	if f.caCert != "" {
-		certPEM, err := readPEM("autotls_ca_cert", f.caCert)
-		if err != nil {
-			return err
+		var err error
+		if shared, err = loadSharedCA(f); err != nil {
+			return nil, err
 		}
-		keyPEM, err := readPEM("autotls_ca_key", f.caKey)
-		if err != nil {
-			return err
-		}
-		ca, err := privateca.New(privateca.Config{CertPEM: certPEM, KeyPEM: keyPEM})
-		if err != nil {
-			return err
-		}
-		cfg.PrivateCA = ca
+		cfg.PrivateCA = shared.ca
 	}
 	if f.directory == "" {
-		return nil
+		return shared, nil
 	}
 	dirRoots, err := f.directoryRoots()
 	if err != nil {
-		return err
+		return nil, err
 	}
 	dns01, http01 := f.solvers()
 	iss, err := acme.New(acme.Config{
@@ -111,10 +108,10 @@ func (f *autoTLSFlags) issuers(cfg *tlsmgr.Config, storage tlsmgr.Storage, logge
 		Logger:         logger,
 	})
 	if err != nil {
-		return err
+		return nil, err
 	}
 	cfg.Issuer = iss
-	return nil
+	return shared, nil
 }
 
 func (f *autoTLSFlags) bundlePath(dir string) string {
@@ -125,12 +122,29 @@ func (f *autoTLSFlags) bundlePath(dir string) string {
 }
 
 // writeBundle writes the private CA bundle for clients and peers to trust.
-func (n *node) writeBundle(path string, logger *slog.Logger) error {
-	if err := atomicfile.WriteFile(path, n.manager.TrustBundlePEM(), 0o644); err != nil {
+func (n *node) writeBundle(logger *slog.Logger) error {
+	if err := atomicfile.WriteFile(n.bundlePath, n.manager.TrustBundlePEM(), 0o644); err != nil {
 		return fmt.Errorf("write the private CA bundle: %w", err)
 	}
-	logger.Info("private CA trust bundle written", "path", path)
+	logger.Info("private CA trust bundle written", "path", n.bundlePath)
 	return nil
+}
+
+// reload is SIGHUP: it moves the shared CA to its files and re-applies the
+// configuration file, whichever the node has.
+func (n *node) reload(ctx context.Context, logger *slog.Logger) error {
+	var errs []error
+	if n.sharedCA != nil {
+		changed, err := n.sharedCA.reload(ctx, n.manager, logger)
+		errs = append(errs, err)
+		if changed {
+			errs = append(errs, n.writeBundle(logger))
+		}
+	}
+	if n.currentOpts().ConfigFile != "" {
+		errs = append(errs, n.reloadConfig(ctx))
+	}
+	return errors.Join(errs...)
 }
 
 func (n *node) startServer() error {
