@@ -15,6 +15,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/nats-autotls/autotls/tlsmgr"
+	"github.com/nats-autotls/autotls/tlsmgr/storagetest"
 )
 
 // fileLease is the lock lease of FileStorage tests: short enough to keep
@@ -22,7 +23,7 @@ import (
 const fileLease = time.Second
 
 func TestFileStorage(t *testing.T) {
-	runStorageSuite(t, func(t *testing.T) (tlsmgr.Storage, tlsmgr.Storage) {
+	storagetest.Run(t, func(t *testing.T) (tlsmgr.Storage, tlsmgr.Storage) {
 		dir := t.TempDir()
 		return tlsmgr.NewFileStorage(dir, tlsmgr.WithLockLease(fileLease)),
 			tlsmgr.NewFileStorage(dir, tlsmgr.WithLockLease(fileLease))

@@ -1,4 +1,4 @@
-package tlsmgr_test
+package storagetest
 
 import (
 	"bytes"
@@ -16,12 +16,24 @@ import (
 	"github.com/nats-autotls/autotls/tlsmgr"
 )
 
-// storagePair returns two views of one new, empty store: for FileStorage
-// two values on one directory, for MemoryStorage the same value twice.
-type storagePair func(t *testing.T) (a, b tlsmgr.Storage)
+// NewPair returns two views of one new, empty store, each an independent
+// client where the implementation allows it (two FileStorage values on one
+// directory, two network clients of one bucket), or the same value twice
+// (MemoryStorage). It is called once per subtest, with that subtest's t, so
+// that it can register its cleanup with t.Cleanup.
+type NewPair func(t *testing.T) (a, b tlsmgr.Storage)
 
-// runStorageSuite checks the behaviour every Storage shares.
-func runStorageSuite(t *testing.T, newPair storagePair) {
+// Run checks, in one subtest per behaviour, what every [tlsmgr.Storage]
+// must do: values round-trip between the two views, missing keys match
+// [io/fs.ErrNotExist], invalid keys fail with a [*tlsmgr.InvalidKeyError],
+// List, Stat and Delete treat slash-separated keys as a tree whose values
+// cannot also be directories, concurrent Stores are atomic, and locks
+// exclude each other, are independent by name, honour their context and
+// refuse to unlock what is not held.
+//
+// Each subtest starts from a new store made by newPair. Run takes a few
+// seconds at most (its longest wait is a 300 ms refused Lock).
+func Run(t *testing.T, newPair NewPair) {
 	tests := []struct {
 		name string
 		run  func(t *testing.T, a, b tlsmgr.Storage)
