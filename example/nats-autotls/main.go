@@ -84,13 +84,15 @@ func run(ctx context.Context, args []string, stderr io.Writer, ready chan<- *nod
 		}
 		defer stopStatus()
 	}
+	stopHUP := n.onHUP(ctx, logger)
+	defer stopHUP()
 	if ready != nil {
 		ready <- n
 	}
 	if af.exportDir != "" {
 		return runSidecar(ctx, n.manager, &af, logger)
 	}
-	return n.serve(ctx, logger)
+	return n.serve(ctx)
 }
 
 func parseLevel(s string) slog.Level {
@@ -101,27 +103,46 @@ func parseLevel(s string) slog.Level {
 	return l
 }
 
-// serve waits for a stop signal, re-applying the configuration on SIGHUP.
-func (n *node) serve(ctx context.Context, logger *slog.Logger) error {
-	hup := make(chan os.Signal, 1)
-	signal.Notify(hup, syscall.SIGHUP)
-	defer signal.Stop(hup)
+// serve waits until ctx ends or the server stops.
+func (n *node) serve(ctx context.Context) error {
 	done := make(chan struct{})
 	go func() { n.server.WaitForShutdown(); close(done) }()
-	for {
-		select {
-		case <-ctx.Done():
-			n.server.Shutdown()
-			<-done
-			return nil
-		case <-done:
-			return errors.New("server stopped")
-		case <-hup:
-			if err := n.reload(ctx, logger); err != nil {
-				logger.Error("reload failed; still serving the previous configuration", "err", err)
-			} else {
-				logger.Info("configuration reloaded")
+	select {
+	case <-ctx.Done():
+		n.server.Shutdown()
+		<-done
+		return nil
+	case <-done:
+		return errors.New("server stopped")
+	}
+}
+
+// onHUP reloads the node on every SIGHUP, in server and sidecar mode
+// alike, until ctx ends or the returned function is called.
+func (n *node) onHUP(ctx context.Context, logger *slog.Logger) (stop func()) {
+	hup := make(chan os.Signal, 1)
+	signal.Notify(hup, syscall.SIGHUP)
+	quit, done := make(chan struct{}), make(chan struct{})
+	go func() {
+		defer close(done)
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case <-quit:
+				return
+			case <-hup:
+				if err := n.reload(ctx, logger); err != nil {
+					logger.Error("reload failed; still serving the previous configuration", "err", err)
+				} else {
+					logger.Info("reloaded")
+				}
 			}
 		}
+	}()
+	return func() {
+		signal.Stop(hup)
+		close(quit)
+		<-done
 	}
 }

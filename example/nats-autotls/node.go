@@ -141,7 +141,7 @@ func (n *node) reload(ctx context.Context, logger *slog.Logger) error {
 			errs = append(errs, n.writeBundle(logger))
 		}
 	}
-	if n.currentOpts().ConfigFile != "" {
+	if n.server != nil && n.currentOpts().ConfigFile != "" {
 		errs = append(errs, n.reloadConfig(ctx))
 	}
 	return errors.Join(errs...)
