@@ -88,4 +88,3 @@ func waitLine(t *testing.T, lines <-chan string, want string) {
 		}
 	}
 }
-
