@@ -1,0 +1,98 @@
+package kvstorage
+
+import (
+	"fmt"
+	"strconv"
+	"strings"
+
+	"github.com/nats-autotls/autotls/tlsmgr"
+)
+
+// checkKey reports whether key is a relative slash-separated path, by the
+// rules of tlsmgr's own storages, as a [*tlsmgr.InvalidKeyError].
+func checkKey(key string) error {
+	switch {
+	case key == "":
+		return &tlsmgr.InvalidKeyError{Key: key, Reason: "empty"}
+	case strings.HasPrefix(key, "/"):
+		return &tlsmgr.InvalidKeyError{Key: key, Reason: "absolute"}
+	case strings.ContainsAny(key, "\\\x00"):
+		return &tlsmgr.InvalidKeyError{Key: key, Reason: "contains a backslash or NUL byte"}
+	}
+	for seg := range strings.SplitSeq(key, "/") {
+		switch seg {
+		case "":
+			return &tlsmgr.InvalidKeyError{Key: key, Reason: "has an empty segment"}
+		case ".", "..":
+			return &tlsmgr.InvalidKeyError{Key: key, Reason: fmt.Sprintf("has a %q segment", seg)}
+		}
+	}
+	return nil
+}
+
+// checkPrefix is checkKey for a List prefix, which may also be "" (the root).
+func checkPrefix(prefix string) error {
+	if prefix == "" {
+		return nil
+	}
+	return checkKey(prefix)
+}
+
+// encodeKey maps a valid tlsmgr key to a KV key: each slash-separated
+// segment becomes one subject token, with every byte outside
+// [A-Za-z0-9_-] written as "=XX" (upper-case hex), '.' and '=' included.
+// "certificates/ca/nats.example.com.json" becomes
+// "certificates.ca.nats=2Eexample=2Ecom=2Ejson", so that the subject
+// wildcard "certificates.>" selects everything under "certificates".
+func encodeKey(key string) string {
+	var b strings.Builder
+	for i := 0; i < len(key); i++ {
+		switch c := key[i]; {
+		case c == '/':
+			b.WriteByte('.')
+		case plain(c):
+			b.WriteByte(c)
+		default:
+			fmt.Fprintf(&b, "=%02X", c)
+		}
+	}
+	return b.String()
+}
+
+// plain reports whether c stands for itself in an encoded key.
+func plain(c byte) bool {
+	return 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || c == '_' || c == '-'
+}
+
+// decodeKey inverts encodeKey. It fails on a KV key that encodeKey cannot
+// have written (a foreign key in the bucket).
+func decodeKey(enc string) (string, error) {
+	var b strings.Builder
+	for i := 0; i < len(enc); i++ {
+		switch c := enc[i]; {
+		case c == '.':
+			b.WriteByte('/')
+		case plain(c):
+			b.WriteByte(c)
+		case c == '=' && i+2 < len(enc) && isUpperHex(enc[i+1]) && isUpperHex(enc[i+2]):
+			v, _ := strconv.ParseUint(enc[i+1:i+3], 16, 8)
+			if plain(byte(v)) || v == '/' {
+				return "", fmt.Errorf("kvstorage: KV key %q: %q needs no escape", enc, enc[i:i+3])
+			}
+			b.WriteByte(byte(v))
+			i += 2
+		default:
+			return "", fmt.Errorf("kvstorage: KV key %q: not written by kvstorage", enc)
+		}
+	}
+	key := b.String()
+	if err := checkKey(key); err != nil {
+		return "", fmt.Errorf("kvstorage: KV key %q: %w", enc, err)
+	}
+	return key, nil
+}
+
+// isUpperHex reports whether c is a hex digit as encodeKey writes them.
+func isUpperHex(c byte) bool {
+	return '0' <= c && c <= '9' || 'A' <= c && c <= 'F'
+}
