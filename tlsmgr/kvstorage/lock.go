@@ -95,7 +95,7 @@ func (s *Storage) renew(ctx context.Context, name string, h *heldLock) {
 		h.mu.Lock()
 		rev := h.rev
 		h.mu.Unlock()
-		rev, err := s.locks.Update(ctx, h.enc, []byte(s.holder), rev)
+		rev, err := s.update(ctx, h.enc, rev)
 		switch {
 		case err == nil:
 			h.mu.Lock()
@@ -113,6 +113,14 @@ func (s *Storage) renew(ctx context.Context, name string, h *heldLock) {
 			s.log.Warn("kvstorage: lock renewal failed; retrying", "lock", name, "lease", s.lease, "error", err)
 		}
 	}
+}
+
+// update renews the lock's key once, giving up after lease/3 so that a
+// slow server delays no more than one renewal.
+func (s *Storage) update(ctx context.Context, enc string, rev uint64) (uint64, error) {
+	ctx, cancel := context.WithTimeout(ctx, s.lease/3)
+	defer cancel()
+	return s.locks.Update(ctx, enc, []byte(s.holder), rev)
 }
 
 // stop ends the renewal and waits for it.
