@@ -35,9 +35,17 @@ type autoTLSFlags struct {
 	dnsHook    string
 	dnsZone    string
 	resolvers  string
+	kvURL      string
+	kvCreds    string
+	kvCA       string
+	kvBucket   string
 }
 
 func (f *autoTLSFlags) register(fs *flag.FlagSet) {
+	fs.StringVar(&f.kvURL, "autotls_kv_url", "", "Keep certificates, the ACME account and the private CA in a JetStream key-value bucket on this NATS system (shared by a fleet) instead of -autotls_storage.")
+	fs.StringVar(&f.kvCreds, "autotls_kv_creds", "", "Credentials file for -autotls_kv_url.")
+	fs.StringVar(&f.kvCA, "autotls_kv_ca", "", "PEM roots to verify -autotls_kv_url's TLS certificate (default: the system roots).")
+	fs.StringVar(&f.kvBucket, "autotls_kv_bucket", "", `Bucket for -autotls_kv_url (default "nats_autotls").`)
 	fs.StringVar(&f.names, "autotls_names", "", "Comma-separated DNS names and IPs of this server (default: localhost,127.0.0.1,::1).")
 	fs.StringVar(&f.storage, "autotls_storage", "", "Directory for certificates, keys, the private CA and the ACME account (default: the user cache directory).")
 	fs.StringVar(&f.directory, "autotls_acme", "", `ACME directory URL for the public listeners, or "letsencrypt" / "letsencrypt-staging". Empty: the local private CA signs everything.`)

@@ -24,6 +24,7 @@ type node struct {
 	manager    *tlsmgr.Manager
 	server     *server.Server
 	sharedCA   *sharedCA // nil unless -autotls_ca_cert
+	kv         *kvStore  // nil unless -autotls_kv_url
 	bundlePath string
 
 	mu   sync.Mutex      // guards opts, replaced by reloadConfig
@@ -46,7 +47,34 @@ func startNode(ctx context.Context, opts *server.Options, af *autoTLSFlags, logg
 		}
 		dir = filepath.Join(cache, "nats-autotls")
 	}
-	storage := tlsmgr.NewFileStorage(dir)
+	storage, kv, err := af.openStorage(ctx, dir, logger)
+	if err != nil {
+		return nil, err
+	}
+	n, err := newNode(ctx, opts, af, storage, logger)
+	if err != nil {
+		kv.close()
+		return nil, err
+	}
+	n.kv, n.bundlePath = kv, af.bundlePath(dir)
+	if err := n.writeBundle(logger); err != nil {
+		n.close()
+		return nil, err
+	}
+	if af.exportDir != "" {
+		return n, nil // sidecar mode: the server runs elsewhere
+	}
+	if err := n.startServer(); err != nil {
+		n.close()
+		return nil, err
+	}
+	logger.Info("nats-autotls ready", "client_url", n.server.ClientURL(),
+		"try", fmt.Sprintf("nats --tlsca %s -s %s pub demo hi", af.bundlePath(dir), n.server.ClientURL()))
+	return n, nil
+}
+
+// newNode starts a Manager on storage as the flags configure it.
+func newNode(ctx context.Context, opts *server.Options, af *autoTLSFlags, storage tlsmgr.Storage, logger *slog.Logger) (*node, error) {
 	cfg := tlsmgr.Config{Names: af.nameList(), Storage: storage, Logger: logger, StartInBackground: af.background}
 	shared, err := af.issuers(&cfg, storage, logger)
 	if err != nil {
@@ -60,21 +88,7 @@ func startNode(ctx context.Context, opts *server.Options, af *autoTLSFlags, logg
 		m.Close()
 		return nil, err
 	}
-	n := &node{manager: m, opts: opts, sharedCA: shared, bundlePath: af.bundlePath(dir)}
-	if err := n.writeBundle(logger); err != nil {
-		m.Close()
-		return nil, err
-	}
-	if af.exportDir != "" {
-		return n, nil // sidecar mode: the server runs elsewhere
-	}
-	if err := n.startServer(); err != nil {
-		m.Close()
-		return nil, err
-	}
-	logger.Info("nats-autotls ready", "client_url", n.server.ClientURL(),
-		"try", fmt.Sprintf("nats --tlsca %s -s %s pub demo hi", af.bundlePath(dir), n.server.ClientURL()))
-	return n, nil
+	return &node{manager: m, opts: opts, sharedCA: shared}, nil
 }
 
 // issuers fills cfg's Issuer and PrivateCA from the flags, and returns the
@@ -194,4 +208,5 @@ func (n *node) close() {
 		n.server.WaitForShutdown()
 	}
 	n.manager.Close()
+	n.kv.close()
 }
