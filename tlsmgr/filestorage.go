@@ -204,7 +204,7 @@ func (s *FileStorage) path(ctx context.Context, op, key string) (string, error) 
 	if err := s.checkDir(); err != nil {
 		return "", fmt.Errorf("tlsmgr: file storage: %s %q: %w", op, key, err)
 	}
-	if err := checkKey(key); err != nil {
+	if err := CheckKey(key); err != nil {
 		return "", fmt.Errorf("tlsmgr: file storage: %s: %w", op, err)
 	}
 	if err := ctx.Err(); err != nil {

@@ -110,7 +110,7 @@ func (s *FileStorage) lockPath(name string) (string, error) {
 	if err := s.checkDir(); err != nil {
 		return "", err
 	}
-	if err := checkKey(name); err != nil {
+	if err := CheckKey(name); err != nil {
 		return "", err
 	}
 	return filepath.Join(s.dir, "locks", filepath.FromSlash(name)+".lock"), nil

@@ -129,7 +129,7 @@ func (s *MemoryStorage) Delete(ctx context.Context, key string) error {
 // prefix at any depth. A prefix that holds nothing is reported as an error
 // matching [fs.ErrNotExist], except the root, which is then empty.
 func (s *MemoryStorage) List(ctx context.Context, prefix string, recursive bool) ([]string, error) {
-	if err := checkPrefix(prefix); err != nil {
+	if err := CheckPrefix(prefix); err != nil {
 		return nil, fmt.Errorf("tlsmgr: memory storage: list: %w", err)
 	}
 	if err := ctx.Err(); err != nil {
@@ -193,7 +193,7 @@ func (s *MemoryStorage) Stat(ctx context.Context, key string) (KeyInfo, error) {
 // Lock blocks until it holds the lock called name or ctx ends. Lock names
 // follow the rules of keys but live apart from them.
 func (s *MemoryStorage) Lock(ctx context.Context, name string) error {
-	if err := checkKey(name); err != nil {
+	if err := CheckKey(name); err != nil {
 		return fmt.Errorf("tlsmgr: memory storage: lock: %w", err)
 	}
 	if err := ctx.Err(); err != nil {
@@ -233,7 +233,7 @@ func (s *MemoryStorage) Unlock(_ context.Context, name string) error {
 
 // memCheck validates key and ctx for operation op.
 func memCheck(ctx context.Context, op, key string) error {
-	if err := checkKey(key); err != nil {
+	if err := CheckKey(key); err != nil {
 		return fmt.Errorf("tlsmgr: memory storage: %s: %w", op, err)
 	}
 	if err := ctx.Err(); err != nil {

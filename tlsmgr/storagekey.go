@@ -19,9 +19,11 @@ func (e *InvalidKeyError) Error() string {
 		e.Key, e.Reason, "certificates/nats.example.com.json")
 }
 
-// checkKey reports whether key is a relative slash-separated path that stays
-// inside the storage root.
-func checkKey(key string) error {
+// CheckKey reports, as an *InvalidKeyError, whether key is not a relative
+// slash-separated path that stays inside the storage root. Every Storage of
+// this module applies it, and other implementations may, so that all accept
+// the same keys.
+func CheckKey(key string) error {
 	switch {
 	case key == "":
 		return &InvalidKeyError{Key: key, Reason: "empty"}
@@ -41,10 +43,11 @@ func checkKey(key string) error {
 	return nil
 }
 
-// checkPrefix is checkKey for a List prefix, which may also be "" (the root).
-func checkPrefix(prefix string) error {
+// CheckPrefix is CheckKey for a List prefix, which may also be "" (the
+// root).
+func CheckPrefix(prefix string) error {
 	if prefix == "" {
 		return nil
 	}
-	return checkKey(prefix)
+	return CheckKey(prefix)
 }

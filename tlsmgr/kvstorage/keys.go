@@ -8,36 +8,6 @@ import (
 	"github.com/nats-autotls/autotls/tlsmgr"
 )
 
-// checkKey reports whether key is a relative slash-separated path, by the
-// rules of tlsmgr's own storages, as a [*tlsmgr.InvalidKeyError].
-func checkKey(key string) error {
-	switch {
-	case key == "":
-		return &tlsmgr.InvalidKeyError{Key: key, Reason: "empty"}
-	case strings.HasPrefix(key, "/"):
-		return &tlsmgr.InvalidKeyError{Key: key, Reason: "absolute"}
-	case strings.ContainsAny(key, "\\\x00"):
-		return &tlsmgr.InvalidKeyError{Key: key, Reason: "contains a backslash or NUL byte"}
-	}
-	for seg := range strings.SplitSeq(key, "/") {
-		switch seg {
-		case "":
-			return &tlsmgr.InvalidKeyError{Key: key, Reason: "has an empty segment"}
-		case ".", "..":
-			return &tlsmgr.InvalidKeyError{Key: key, Reason: fmt.Sprintf("has a %q segment", seg)}
-		}
-	}
-	return nil
-}
-
-// checkPrefix is checkKey for a List prefix, which may also be "" (the root).
-func checkPrefix(prefix string) error {
-	if prefix == "" {
-		return nil
-	}
-	return checkKey(prefix)
-}
-
 // encodeKey maps a valid tlsmgr key to a KV key: each slash-separated
 // segment becomes one subject token, with every byte outside
 // [A-Za-z0-9_-] written as "=XX" (upper-case hex), '.' and '=' included.
@@ -86,7 +56,7 @@ func decodeKey(enc string) (string, error) {
 		}
 	}
 	key := b.String()
-	if err := checkKey(key); err != nil {
+	if err := tlsmgr.CheckKey(key); err != nil {
 		return "", fmt.Errorf("kvstorage: KV key %q: %w", enc, err)
 	}
 	return key, nil

@@ -4,6 +4,8 @@ import (
 	"testing"
 
 	"github.com/stretchr/testify/require"
+
+	"github.com/nats-autotls/autotls/tlsmgr"
 )
 
 func TestEncodeKey(t *testing.T) {
@@ -18,7 +20,7 @@ func TestEncodeKey(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			require.NoError(t, checkKey(tt.key))
+			require.NoError(t, tlsmgr.CheckKey(tt.key))
 			require.Equal(t, tt.enc, encodeKey(tt.key))
 			got, err := decodeKey(tt.enc)
 			require.NoError(t, err)

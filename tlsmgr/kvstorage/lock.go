@@ -8,6 +8,8 @@ import (
 	"time"
 
 	"github.com/nats-io/nats.go/jetstream"
+
+	"github.com/nats-autotls/autotls/tlsmgr"
 )
 
 // heldLock is a lock this Storage holds and the goroutine renewing it.
@@ -29,7 +31,7 @@ type heldLock struct {
 // every lease/10 (at least 50 ms) for its expiry. Lock names follow the
 // rules of keys but live apart from them.
 func (s *Storage) Lock(ctx context.Context, name string) error {
-	if err := checkKey(name); err != nil {
+	if err := tlsmgr.CheckKey(name); err != nil {
 		return fmt.Errorf("kvstorage: lock: %w", err)
 	}
 	enc := encodeKey(name)

@@ -16,7 +16,7 @@ import (
 // Load returns the value stored at key, or an error matching
 // [fs.ErrNotExist].
 func (s *Storage) Load(ctx context.Context, key string) ([]byte, error) {
-	if err := checkKey(key); err != nil {
+	if err := tlsmgr.CheckKey(key); err != nil {
 		return nil, fmt.Errorf("kvstorage: load: %w", err)
 	}
 	e, err := s.data.Get(ctx, encodeKey(key))
@@ -31,7 +31,7 @@ func (s *Storage) Load(ctx context.Context, key string) ([]byte, error) {
 // "a/b" is a value) and a key that holds others ("a" when "a/b" exists);
 // these checks are separate reads, not atomic with the put.
 func (s *Storage) Store(ctx context.Context, key string, value []byte) error {
-	if err := checkKey(key); err != nil {
+	if err := tlsmgr.CheckKey(key); err != nil {
 		return fmt.Errorf("kvstorage: store: %w", err)
 	}
 	if err := s.checkStore(ctx, key); err != nil {
@@ -85,7 +85,7 @@ func (s *Storage) isValue(ctx context.Context, key string) (bool, error) {
 // Delete removes key and, if key holds other keys, all of them, purging
 // their history. Deleting a missing key is not an error.
 func (s *Storage) Delete(ctx context.Context, key string) error {
-	if err := checkKey(key); err != nil {
+	if err := tlsmgr.CheckKey(key); err != nil {
 		return fmt.Errorf("kvstorage: delete: %w", err)
 	}
 	enc := encodeKey(key)
@@ -107,7 +107,7 @@ func (s *Storage) Delete(ctx context.Context, key string) error {
 // matching [fs.ErrNotExist], except the root, which is then empty; a prefix
 // that is a value is an error.
 func (s *Storage) List(ctx context.Context, prefix string, recursive bool) ([]string, error) {
-	if err := checkPrefix(prefix); err != nil {
+	if err := tlsmgr.CheckPrefix(prefix); err != nil {
 		return nil, fmt.Errorf("kvstorage: list: %w", err)
 	}
 	filter, dir := ">", ""
@@ -156,7 +156,7 @@ func (s *Storage) children(encoded []string, dir string, recursive bool) []strin
 // Stat describes key. A key that holds other keys has IsTerminal false,
 // Size 0 and a zero Modified time; a value's Modified is when it was put.
 func (s *Storage) Stat(ctx context.Context, key string) (tlsmgr.KeyInfo, error) {
-	if err := checkKey(key); err != nil {
+	if err := tlsmgr.CheckKey(key); err != nil {
 		return tlsmgr.KeyInfo{}, fmt.Errorf("kvstorage: stat: %w", err)
 	}
 	enc := encodeKey(key)
