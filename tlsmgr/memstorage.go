@@ -76,24 +76,15 @@ func (s *MemoryStorage) Store(ctx context.Context, key string, value []byte) err
 // checkStoreLocked refuses to store a value at a key that holds other keys
 // or under a key that is a value, as a file system would.
 func (s *MemoryStorage) checkStoreLocked(key string) error {
-	for i := strings.IndexByte(key, '/'); i >= 0; i = nextSlash(key, i) {
-		if _, ok := s.values[key[:i]]; ok {
-			return fmt.Errorf("%q is a value, not a directory", key[:i])
+	for parent := range ParentKeys(key) {
+		if _, ok := s.values[parent]; ok {
+			return fmt.Errorf("%q is a value, not a directory", parent)
 		}
 	}
 	if s.hasChildrenLocked(key) {
 		return fmt.Errorf("%q is a directory", key)
 	}
 	return nil
-}
-
-// nextSlash returns the index of the next '/' in key after index i, or -1.
-func nextSlash(key string, i int) int {
-	j := strings.IndexByte(key[i+1:], '/')
-	if j < 0 {
-		return -1
-	}
-	return i + 1 + j
 }
 
 // hasChildrenLocked reports whether some key lies under key.

@@ -2,6 +2,7 @@ package tlsmgr
 
 import (
 	"fmt"
+	"iter"
 	"strings"
 )
 
@@ -50,4 +51,17 @@ func CheckPrefix(prefix string) error {
 		return nil
 	}
 	return CheckKey(prefix)
+}
+
+// ParentKeys yields the "directories" above key, shortest first: "a" and
+// "a/b" for "a/b/c". A Storage uses it to refuse a value stored under
+// another value, as a file system would.
+func ParentKeys(key string) iter.Seq[string] {
+	return func(yield func(string) bool) {
+		for i := 0; i < len(key); i++ {
+			if key[i] == '/' && !yield(key[:i]) {
+				return
+			}
+		}
+	}
 }

@@ -45,13 +45,13 @@ func (s *Storage) Store(ctx context.Context, key string, value []byte) error {
 
 // checkStore refuses to store a value under a value or at a directory.
 func (s *Storage) checkStore(ctx context.Context, key string) error {
-	for i := strings.IndexByte(key, '/'); i >= 0; i = nextSlash(key, i) {
-		isValue, err := s.isValue(ctx, key[:i])
+	for parent := range tlsmgr.ParentKeys(key) {
+		isValue, err := s.isValue(ctx, parent)
 		if err != nil {
 			return err
 		}
 		if isValue {
-			return fmt.Errorf("%q is a value, not a directory", key[:i])
+			return fmt.Errorf("%q is a value, not a directory", parent)
 		}
 	}
 	under, err := s.keysUnder(ctx, encodeKey(key)+".>")
@@ -62,15 +62,6 @@ func (s *Storage) checkStore(ctx context.Context, key string) error {
 		return fmt.Errorf("%q is a directory", key)
 	}
 	return nil
-}
-
-// nextSlash returns the index of the next '/' in key after index i, or -1.
-func nextSlash(key string, i int) int {
-	j := strings.IndexByte(key[i+1:], '/')
-	if j < 0 {
-		return -1
-	}
-	return i + 1 + j
 }
 
 // isValue reports whether a value is stored at key.
