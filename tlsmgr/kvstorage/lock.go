@@ -106,6 +106,14 @@ func (s *Storage) renew(ctx context.Context, name string, h *heldLock) {
 		case ctx.Err() != nil:
 			return
 		case errors.Is(err, jetstream.ErrKeyRevisionMismatch):
+			// A renewal whose reply was lost moved the revision on: the
+			// lock is still ours if the key still names this holder.
+			if cur, ours := s.ownRevision(ctx, h.enc); ours {
+				h.mu.Lock()
+				h.rev = cur
+				h.mu.Unlock()
+				continue
+			}
 			s.log.Error("kvstorage: lock lost: it expired or another holder took it", "lock", name, "error", err)
 			h.mu.Lock()
 			h.lost = true
@@ -115,6 +123,19 @@ func (s *Storage) renew(ctx context.Context, name string, h *heldLock) {
 			s.log.Warn("kvstorage: lock renewal failed; retrying", "lock", name, "lease", s.lease, "error", err)
 		}
 	}
+}
+
+// ownRevision reads the lock's key and reports its revision if it still
+// names this Storage as the holder (a renewal applied by the server whose
+// reply timed out leaves the holder one revision behind).
+func (s *Storage) ownRevision(ctx context.Context, enc string) (uint64, bool) {
+	ctx, cancel := context.WithTimeout(ctx, s.lease/3)
+	defer cancel()
+	e, err := s.locks.Get(ctx, enc)
+	if err != nil || string(e.Value()) != s.holder {
+		return 0, false
+	}
+	return e.Revision(), true
 }
 
 // update renews the lock's key once, giving up after lease/3 so that a
@@ -157,7 +178,11 @@ func (s *Storage) release(ctx context.Context, name string, h *heldLock) error {
 	}
 	err := s.locks.Delete(ctx, h.enc, jetstream.LastRevision(rev))
 	if errors.Is(err, jetstream.ErrKeyRevisionMismatch) {
-		return fmt.Errorf("kvstorage: unlock %q: lock lost while held: its lease expired", name)
+		cur, ours := s.ownRevision(ctx, h.enc)
+		if !ours {
+			return fmt.Errorf("kvstorage: unlock %q: lock lost while held: its lease expired", name)
+		}
+		err = s.locks.Delete(ctx, h.enc, jetstream.LastRevision(cur))
 	}
 	if err != nil {
 		return fmt.Errorf("kvstorage: unlock %q: %w", name, err)

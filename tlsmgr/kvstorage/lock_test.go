@@ -71,3 +71,29 @@ func TestCloseReleasesLocks(t *testing.T) {
 	}
 	require.ErrorContains(t, a.Lock(t.Context(), "three"), "closed")
 }
+
+// TestRenewalWithLostReply: a renewal the server applied but whose reply
+// was lost moves the lock's revision behind the holder's back (simulated
+// by a write of the same holder record). The holder must neither report
+// the lock lost nor let it go: others stay out, and Unlock succeeds.
+func TestRenewalWithLostReply(t *testing.T) {
+	t.Parallel()
+	srv := startServer(t)
+	cfg := kvstorage.Config{LockLease: testLease}
+	holder, _ := newStorage(t, srv, cfg)
+	other, _ := newStorage(t, srv, cfg)
+	require.NoError(t, holder.Lock(t.Context(), "lost-reply"))
+
+	_, js := connect(t, srv)
+	locks, err := js.KeyValue(t.Context(), kvstorage.DefaultBucket+"_locks")
+	require.NoError(t, err)
+	e, err := locks.Get(t.Context(), "lost-reply")
+	require.NoError(t, err)
+	_, err = locks.Update(t.Context(), "lost-reply", e.Value(), e.Revision())
+	require.NoError(t, err)
+
+	ctx, cancel := context.WithTimeout(t.Context(), 2*testLease)
+	defer cancel()
+	require.ErrorIs(t, other.Lock(ctx, "lost-reply"), context.DeadlineExceeded, "the holder kept renewing")
+	require.NoError(t, holder.Unlock(t.Context(), "lost-reply"))
+}
