@@ -44,22 +44,26 @@ func TestApplyRefuses(t *testing.T) {
 		listener string
 		option   string
 	}{
-		{"OCSP stapling", func(o *server.Options) { o.OCSPConfig = &server.OCSPConfig{Mode: server.OCSPModeAuto} }, nil, "server", "OCSPConfig.Mode"},
+		{"OCSP stapling always", func(o *server.Options) { o.OCSPConfig = &server.OCSPConfig{Mode: server.OCSPModeAlways} }, nil, "server", "OCSPConfig.Mode"},
+		{"OCSP stapling must", func(o *server.Options) { o.OCSPConfig = &server.OCSPConfig{Mode: server.OCSPModeMust} }, nil, "server", "OCSPConfig.Mode"},
 		{"TLS rate limit", func(o *server.Options) { o.TLSRateLimit = 100 }, nil, "server", "TLSRateLimit"},
-		{"client config with a certificate", func(o *server.Options) { o.TLSConfig = &tls.Config{Certificates: make([]tls.Certificate, 1)} }, nil, "client", "TLSConfig.Certificates"},
-		{"leafnode remote config with a certificate", func(o *server.Options) {
-			o.LeafNode.Remotes = []*server.RemoteLeafOpts{{URLs: routes("nats://localhost:7422"), TLSConfig: &tls.Config{Certificates: make([]tls.Certificate, 1)}}}
-		}, nil, "leafnode remote 0", "LeafNode.Remotes[0].TLSConfig.Certificates"},
+		{"insecure client", func(o *server.Options) { o.TLSConfig = &tls.Config{InsecureSkipVerify: true} }, nil, "client", "TLSConfig.InsecureSkipVerify"},
+		{"insecure leafnode remote", func(o *server.Options) {
+			o.LeafNode.Remotes = []*server.RemoteLeafOpts{{URLs: routes("nats://localhost:7422"), TLSConfig: &tls.Config{InsecureSkipVerify: true}}}
+		}, nil, "leafnode remote 0", "LeafNode.Remotes[0].TLSConfig.InsecureSkipVerify"},
+		{"insecure cluster", func(o *server.Options) { withCluster(o); o.Cluster.TLSConfig = &tls.Config{InsecureSkipVerify: true} }, nil, "cluster", "Cluster.TLSConfig.InsecureSkipVerify"},
+		{"cluster config with GetConfigForClient", func(o *server.Options) {
+			withCluster(o)
+			o.Cluster.TLSConfig = &tls.Config{GetConfigForClient: func(*tls.ClientHelloInfo) (*tls.Config, error) { return nil, nil }}
+		}, nil, "cluster", "Cluster.TLSConfig.GetConfigForClient"},
 		{"negative client timeout", func(o *server.Options) { o.TLSTimeout = -1 }, nil, "client", "TLSTimeout"},
 		{"negative cluster timeout", func(o *server.Options) { withCluster(o); o.Cluster.TLSTimeout = -0.5 }, nil, "cluster", "Cluster.TLSTimeout"},
 		{"TLSMap without client certificates", func(o *server.Options) { o.TLSMap = true }, nil, "client", "TLSMap"},
 		{"MQTT TLSMap without client certificates", func(o *server.Options) { o.MQTT.Port, o.MQTT.TLSMap = -1, true }, nil, "mqtt", "MQTT.TLSMap"},
-		{"cluster pins", func(o *server.Options) { withCluster(o); o.Cluster.TLSPinnedCerts = server.PinnedCertSet{pin: {}} }, nil, "cluster", "Cluster.TLSPinnedCerts"},
-		{"gateway pins", func(o *server.Options) { withGateway(o); o.Gateway.TLSPinnedCerts = server.PinnedCertSet{pin: {}} }, nil, "gateway", "Gateway.TLSPinnedCerts"},
-		{"leafnode pins with remotes", func(o *server.Options) {
-			o.LeafNode.TLSPinnedCerts = server.PinnedCertSet{pin: {}}
-			o.LeafNode.Remotes = []*server.RemoteLeafOpts{{URLs: routes("nats://localhost:7422")}}
-		}, nil, "leafnode remote", "LeafNode.TLSPinnedCerts"},
+		{"TLSMap with a config that asks for no certificate", func(o *server.Options) {
+			o.Websocket.Port, o.Websocket.TLSMap = -1, true
+			o.Websocket.TLSConfig = &tls.Config{MinVersion: tls.VersionTLS13}
+		}, nil, "websocket", "Websocket.TLSMap"},
 		{"client advertise not covered", func(o *server.Options) { o.ClientAdvertise = "nats.example.com:4222" }, nil, "client", "ClientAdvertise"},
 		{"cluster advertise not covered", func(o *server.Options) { withCluster(o); o.Cluster.Advertise = "10.0.0.7:6222" }, nil, "cluster", "Cluster.Advertise"},
 		{"gateway advertise not covered", func(o *server.Options) { withGateway(o); o.Gateway.Advertise = "gw.example.com" }, nil, "gateway", "Gateway.Advertise"},
@@ -101,10 +105,10 @@ func TestCheckReportsSharedConfigOnce(t *testing.T) {
 	m := newManager(t, newCA(t), tlsmgr.Config{})
 	opts := baseOpts()
 	opts.HTTPSPort = -1
-	opts.TLSConfig = &tls.Config{Certificates: make([]tls.Certificate, 1)}
+	opts.TLSConfig = &tls.Config{InsecureSkipVerify: true}
 	err := natsopts.Check(opts, m)
 	require.Error(t, err)
-	require.Equal(t, 1, strings.Count(err.Error(), "TLSConfig.Certificates"), err.Error())
+	require.Equal(t, 1, strings.Count(err.Error(), "TLSConfig.InsecureSkipVerify"), err.Error())
 }
 
 // TestApplyAccepts: configurations close to the refused ones that work.
@@ -161,6 +165,23 @@ func TestApplyAccepts(t *testing.T) {
 		}, nil},
 		{"pins on a disabled cluster", func(o *server.Options) { o.Cluster.TLSPinnedCerts = server.PinnedCertSet{pin: {}} }, nil},
 		{"client pins", func(o *server.Options) { o.TLSPinnedCerts = server.PinnedCertSet{pin: {}} }, nil},
+		{"cluster pins (nats-server enforces them)", func(o *server.Options) {
+			o.Cluster.Port, o.Cluster.TLSPinnedCerts = -1, server.PinnedCertSet{pin: {}}
+		}, nil},
+		{"leafnode pins with remotes", func(o *server.Options) {
+			o.LeafNode.TLSPinnedCerts = server.PinnedCertSet{pin: {}}
+			o.LeafNode.Remotes = []*server.RemoteLeafOpts{{URLs: routes("nats://localhost:7422")}}
+		}, nil},
+		{"OCSP auto", func(o *server.Options) { o.OCSPConfig = &server.OCSPConfig{Mode: server.OCSPModeAuto} }, nil},
+		{"client config with its own certificate is left unmanaged", func(o *server.Options) {
+			o.TLSConfig = &tls.Config{Certificates: make([]tls.Certificate, 1)}
+			o.ClientAdvertise = "elsewhere.example.com" // not checked: not our certificate
+		}, nil},
+		{"cluster with its own certificate and routes anywhere", func(o *server.Options) {
+			o.Cluster.Port = -1
+			o.Cluster.TLSConfig = &tls.Config{GetCertificate: func(*tls.ClientHelloInfo) (*tls.Certificate, error) { return nil, nil }}
+			o.Routes = routes("nats://nats-1.example.com:6222")
+		}, nil},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			opts := baseOpts()

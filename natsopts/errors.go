@@ -19,6 +19,11 @@ type ConfigError struct {
 	Reason string
 	// Fix says what to change.
 	Fix string
+	// Conf is where the option is written in nats.conf, as a path of keys
+	// such as "leafnodes.remotes[0].tls.insecure" (an index counts the
+	// entries of a list), so that a program that read a configuration file
+	// can name its line. Empty if the option has no nats.conf form.
+	Conf string
 }
 
 // Error implements error.

@@ -4,6 +4,7 @@ import (
 	"crypto/tls"
 	"crypto/x509"
 	"strings"
+	"sync"
 	"sync/atomic"
 )
 
@@ -20,6 +21,13 @@ type roleState struct {
 	table atomic.Pointer[certTable]
 	// config is built once in New and never modified.
 	config *tls.Config
+
+	// policyMu guards policies.
+	policyMu sync.Mutex
+	// policies holds, per place (see [Manager.TLSConfigFor]), the config
+	// last composed from a caller's policy, so that an equal policy gets the
+	// same pointer back.
+	policies map[string]*policyEntry
 }
 
 // certTable maps server names to certificates for one role. It is
@@ -113,15 +121,7 @@ func (m *Manager) buildConfig(rs *roleState) *tls.Config {
 	switch {
 	case rs.role.Mutual():
 		// Dial side: Go's own verification is replaced by verifyServer.
-		c.ClientAuth = tls.RequireAnyClientCert
-		c.InsecureSkipVerify = true
-		c.VerifyConnection = m.peerVerifier(rs, sideClient)
-		// Accept side: GetConfigForClient runs only when accepting, and
-		// returns a fixed config that verifies the dialing peer.
-		srv := c.Clone()
-		srv.InsecureSkipVerify = false
-		srv.VerifyConnection = m.peerVerifier(rs, sideServer)
-		c.GetConfigForClient = func(*tls.ClientHelloInfo) (*tls.Config, error) { return srv, nil }
+		m.mutual(rs, c, nil)
 	case rs.role == RoleLeafnodeRemote:
 		if roots, ok := m.fixedHubRoots(rs); ok {
 			// Fixed roots: crypto/tls verifies the chain, serverAuth and
@@ -138,4 +138,37 @@ func (m *Manager) buildConfig(rs *roleState) *tls.Config {
 		c.VerifyConnection = m.peerVerifier(rs, sideServer)
 	}
 	return c
+}
+
+// mutual makes c verify cluster or gateway peers in both directions
+// against the private CA's bundle and the extra roots, then runs then (nil:
+// nothing) on a verified connection.
+func (m *Manager) mutual(rs *roleState, c *tls.Config, then func(tls.ConnectionState) error, extra ...*x509.CertPool) {
+	// Dial side: Go's own verification is replaced by verifyServer.
+	c.ClientAuth = tls.RequireAnyClientCert
+	c.ClientCAs, c.RootCAs = nil, nil
+	c.InsecureSkipVerify = true
+	c.VerifyConnection = chain(m.peerVerifier(rs, sideClient, extra...), then)
+	// Accept side: GetConfigForClient runs only when accepting, and
+	// returns a fixed config that verifies the dialing peer.
+	srv := c.Clone()
+	srv.InsecureSkipVerify = false
+	srv.VerifyConnection = chain(m.peerVerifier(rs, sideServer, extra...), then)
+	c.GetConfigForClient = func(*tls.ClientHelloInfo) (*tls.Config, error) { return srv, nil }
+}
+
+// chain returns a VerifyConnection that runs first, then then (if not nil).
+func chain(first, then func(tls.ConnectionState) error) func(tls.ConnectionState) error {
+	if then == nil {
+		return first
+	}
+	if first == nil {
+		return then
+	}
+	return func(cs tls.ConnectionState) error {
+		if err := first(cs); err != nil {
+			return err
+		}
+		return then(cs)
+	}
 }

@@ -54,11 +54,19 @@ func (e *PeerError) Unwrap() error { return e.Err }
 // the full check, name included. With the private CA, which issues only to
 // the Managers sharing it, an IP-dialled peer is thus proven a member of
 // the cluster, but not which member.
-func (m *Manager) peerVerifier(rs *roleState, sd side) func(tls.ConnectionState) error {
+//
+// extra are roots trusted next to the private CA's bundle (a cluster's
+// ca_file): a peer chaining to any of them is accepted.
+func (m *Manager) peerVerifier(rs *roleState, sd side, extra ...*x509.CertPool) func(tls.ConnectionState) error {
 	return func(cs tls.ConnectionState) error {
 		roots, err := m.peerRoots(rs)
 		if err == nil {
 			err = verifyPeer(cs, roots, sd, m.clock.Now())
+		}
+		for _, pool := range extra {
+			if err != nil && verifyPeer(cs, pool, sd, m.clock.Now()) == nil {
+				err = nil
+			}
 		}
 		if err != nil {
 			pe := &PeerError{Role: rs.role, Server: sd == sideServer, Err: err}
