@@ -1,29 +1,38 @@
 package tlsmgr
 
-import "time"
+import (
+	"crypto/x509"
+	"time"
+)
 
 // CertStatus is a snapshot of one certificate and its renewal schedule.
+// Its JSON form uses snake_case keys and omits zero times.
 type CertStatus struct {
-	Roles   []Role   // the roles sharing the certificate
-	Names   []string // the names it is for
-	Issuer  string   // the issuer's IssuerKey
-	KeyType KeyType
-	// Serial is the leaf's serial number in hex; the fields up to NotAfter
-	// are zero while the certificate is missing.
-	Serial    string
-	NotBefore time.Time
-	NotAfter  time.Time
+	Roles   []Role   `json:"roles"`  // the roles sharing the certificate
+	Names   []string `json:"names"`  // the names it is for
+	Issuer  string   `json:"issuer"` // the issuer's IssuerKey
+	KeyType KeyType  `json:"key_type"`
+	// Served reports whether a certificate is served to handshakes; the
+	// fields up to NotAfter are zero while it is not.
+	Served bool `json:"served"`
+	// Serial is the leaf's serial number in hex.
+	Serial    string    `json:"serial,omitempty"`
+	NotBefore time.Time `json:"not_before,omitzero"`
+	NotAfter  time.Time `json:"not_after,omitzero"`
 	// NextRenewal is when the next attempt is planned, and RenewalReason
 	// why (one of the Reason constants).
-	NextRenewal   time.Time
-	RenewalReason string
+	NextRenewal   time.Time `json:"next_renewal,omitzero"`
+	RenewalReason string    `json:"renewal_reason,omitempty"`
 	// ARIWindowStart and ARIWindowEnd are the issuer's advised renewal
 	// window, zero if none.
-	ARIWindowStart time.Time
-	ARIWindowEnd   time.Time
-	LastError      string    // the last failure, "" after a success
-	Failures       int       // consecutive failures
-	LastAttempt    time.Time // the last failed attempt
+	ARIWindowStart time.Time `json:"ari_window_start,omitzero"`
+	ARIWindowEnd   time.Time `json:"ari_window_end,omitzero"`
+	// LastSuccess is when the served certificate was obtained, zero if not
+	// known (a certificate found in storage without that record).
+	LastSuccess time.Time `json:"last_success,omitzero"`
+	LastError   string    `json:"last_error,omitempty"`  // the last failure, "" after a success
+	Failures    int       `json:"failures"`              // consecutive failures
+	LastAttempt time.Time `json:"last_attempt,omitzero"` // the last failed attempt
 }
 
 // Status returns a snapshot per certificate, in role order.
@@ -40,6 +49,16 @@ func (m *Manager) Status() []CertStatus {
 	return out
 }
 
+// CACertificate returns the private CA's signing certificate, or nil before
+// Start resolved the default CA or if a custom Config.PrivateCA has no
+// Certificate() *x509.Certificate method.
+func (m *Manager) CACertificate() *x509.Certificate {
+	if c, ok := m.privateCA().(interface{ Certificate() *x509.Certificate }); ok {
+		return c.Certificate()
+	}
+	return nil
+}
+
 // status describes the slot without schedule.
 func (s *slot) status() CertStatus {
 	st, _ := s.state()
@@ -49,11 +68,13 @@ func (s *slot) status() CertStatus {
 		KeyType:        s.keyType,
 		ARIWindowStart: st.ARIStart,
 		ARIWindowEnd:   st.ARIEnd,
+		LastSuccess:    st.Issued,
 		LastError:      st.LastError,
 		Failures:       st.Failures,
 		LastAttempt:    st.LastAttempt,
 	}
 	if v := s.cur.Load(); v != nil {
+		cs.Served = true
 		cs.Issuer = v.issuerKey
 		cs.KeyType = v.keyType
 		cs.Serial = v.cert.Leaf.SerialNumber.Text(16)
