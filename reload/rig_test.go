@@ -1,20 +1,18 @@
 package reload_test
 
 import (
-	"bufio"
 	"context"
 	"crypto/x509"
-	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
-	"strings"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/nats-autotls/autotls/internal/testbin"
 	"github.com/nats-autotls/autotls/tlsmgr"
 	"github.com/nats-autotls/autotls/tlsmgr/privateca"
 )
@@ -38,22 +36,20 @@ func TestMain(m *testing.M) {
 
 var (
 	buildOnce sync.Once
+	serverBin string
 	buildErr  error
 )
 
 // natsServerBin builds the nats-server command of the module graph once.
 func natsServerBin(t *testing.T) string {
 	t.Helper()
-	bin := filepath.Join(binDir, "nats-server")
 	buildOnce.Do(func() {
-		out, err := exec.Command("go", "build", "-o", bin, "github.com/nats-io/nats-server/v2").CombinedOutput()
-		if err != nil {
-			buildErr = err
-			t.Logf("go build nats-server: %s", out)
-		}
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+		defer cancel()
+		serverBin, buildErr = testbin.Build(ctx, testbin.NatsServer, filepath.Join(binDir, "nats-server"))
 	})
 	require.NoError(t, buildErr)
-	return bin
+	return serverBin
 }
 
 // newManager starts a Manager on ca with in-memory storage and the
@@ -101,81 +97,23 @@ func leaf(t *testing.T, m *tlsmgr.Manager, role tlsmgr.Role) *x509.Certificate {
 
 // process is a child process whose output lines a test can wait for.
 type process struct {
-	cmd     *exec.Cmd
-	mu      sync.Mutex
-	lines   []string
-	changed chan struct{}
-	done    chan struct{}
+	*testbin.Process
+	cmd *exec.Cmd
 }
 
 // startProcess starts name with args, collecting stdout and stderr lines,
 // and kills it at cleanup.
 func startProcess(t *testing.T, name string, args ...string) *process {
 	t.Helper()
-	p := &process{cmd: exec.Command(name, args...), changed: make(chan struct{}), done: make(chan struct{})}
-	r, w := io.Pipe()
-	p.cmd.Stdout, p.cmd.Stderr = w, w
-	require.NoError(t, p.cmd.Start())
-	go p.read(r)
-	go func() {
-		_ = p.cmd.Wait()
-		_ = w.Close()
-	}()
-	t.Cleanup(func() {
-		_ = p.cmd.Process.Kill()
-		<-p.done
-	})
-	return p
-}
-
-// read collects lines until the process's output closes.
-func (p *process) read(r io.Reader) {
-	defer close(p.done)
-	sc := bufio.NewScanner(r)
-	for sc.Scan() {
-		p.mu.Lock()
-		p.lines = append(p.lines, sc.Text())
-		close(p.changed)
-		p.changed = make(chan struct{})
-		p.mu.Unlock()
-	}
+	p := testbin.Start(t, wait, name, args...)
+	return &process{Process: p, cmd: p.Cmd}
 }
 
 // count returns how many lines contain s.
-func (p *process) count(s string) int {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	n := 0
-	for _, l := range p.lines {
-		if strings.Contains(l, s) {
-			n++
-		}
-	}
-	return n
-}
+func (p *process) count(s string) int { return p.Count(s) }
 
 // waitFor waits for the n-th line containing s and returns it.
 func (p *process) waitFor(t *testing.T, s string, n int) string {
 	t.Helper()
-	deadline := time.After(wait)
-	for {
-		p.mu.Lock()
-		ch, seen := p.changed, 0
-		for _, l := range p.lines {
-			if strings.Contains(l, s) {
-				if seen++; seen == n {
-					p.mu.Unlock()
-					return l
-				}
-			}
-		}
-		p.mu.Unlock()
-		select {
-		case <-ch:
-		case <-p.done:
-			t.Fatalf("process exited before printing %q:\n%s", s, strings.Join(p.lines, "\n"))
-		case <-deadline:
-			t.Fatalf("no line %q within %v", s, wait)
-		}
-	}
+	return p.WaitFor(t, s, n)
 }
