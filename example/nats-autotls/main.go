@@ -20,79 +20,139 @@
 // a nats-server in another process current, signals it to reload, and
 // confirms by a handshake that it serves the new certificate.
 //
-// Signals: SIGINT and SIGTERM stop the server; SIGHUP re-reads the
+// Flags, signals and logs are nats-server's: -t checks the configuration
+// (nats-server's and nats-autotls's) and exits; --signal
+// stop|quit|term|reopen|reload|ldm[=PID] signals the running process, named
+// nats-autotls; SIGINT and SIGTERM stop the server, SIGUSR2 puts it in
+// lame-duck mode, SIGUSR1 reopens the log file, and SIGHUP re-reads the
 // configuration file and applies it with managed TLS (never a plain reload,
-// which would drop the TLS configuration).
+// which would drop the TLS configuration). The certificate manager logs
+// where and as the server does (-l, -s, -r, -D, -V, -DV).
 package main
 
 import (
 	"context"
-	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"log/slog"
 	"os"
 	"os/signal"
-	"syscall"
+	"runtime/debug"
 
 	"github.com/nats-io/nats-server/v2/server"
+
+	"github.com/nats-autotls/autotls/internal/cli"
 )
 
 func main() {
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	err := run(ctx, os.Args[1:], os.Stderr, nil)
-	stop()
+	server.SetProcessName("nats-autotls") // what a bare --signal looks for
+	sigs := make(chan os.Signal, 1)
+	signal.Notify(sigs, handledSignals...)
+	p := &process{args: os.Args[1:], stdout: os.Stdout, stderr: os.Stderr, signals: sigs, global: true}
+	err := p.run(context.Background())
+	signal.Stop(sigs)
 	if err != nil {
 		fmt.Fprintf(os.Stderr, "nats-autotls: %v\n", err)
-		os.Exit(1)
+		os.Exit(exitCode(err))
 	}
 }
 
-// run starts the node described by args and serves until ctx ends. If ready
-// is not nil, it receives the node once it accepts connections.
+// process is what run needs from the operating system.
+type process struct {
+	// args are the command-line arguments without the program name. When
+	// they are os.Args[1:], run redacts secrets in os.Args as nats-server
+	// does.
+	args           []string
+	stdout, stderr io.Writer
+	// signals delivers the signals main subscribed to (handledSignals); nil
+	// means none.
+	signals <-chan os.Signal
+	// global lets run set process-wide state: slog's default logger (which
+	// lego logs through).
+	global bool
+	// ready, if not nil, receives the node once it serves.
+	ready chan<- *node
+}
+
+// run runs the node that args describe until ctx ends, as process.run does
+// with no signals; tests call it.
 func run(ctx context.Context, args []string, stderr io.Writer, ready chan<- *node) error {
-	fs := flag.NewFlagSet("nats-autotls", flag.ExitOnError)
-	var af autoTLSFlags
-	af.register(fs)
-	fs.Usage = func() {
-		fmt.Fprintln(stderr, "Usage: nats-autotls [nats-server options] [-autotls_* options]")
-		fs.PrintDefaults()
-		os.Exit(0)
-	}
-	opts, err := server.ConfigureOptions(fs, args, server.PrintServerAndExit, fs.Usage, server.PrintTLSHelpAndDie)
+	p := &process{args: args, stdout: stderr, stderr: stderr, ready: ready}
+	return p.run(ctx)
+}
+
+// run does what the command line asks: print the version or help, send a
+// signal, check the configuration, write a new CA, or run a node until ctx
+// ends or a signal stops it.
+func (p *process) run(ctx context.Context) error {
+	c, err := parseCommand(p.args)
 	if err != nil {
 		return err
 	}
-	if err := af.check(); err != nil {
+	switch c.action {
+	case actionVersion:
+		info, _ := debug.ReadBuildInfo()
+		fmt.Fprint(p.stdout, cli.Version(info))
+		return nil
+	case actionHelp:
+		cli.Usage(p.stdout, c.flags)
+		return nil
+	case actionHelpTLS:
+		cli.TLSHelp(p.stdout)
+		return nil
+	case actionSignal:
+		return cli.SendSignal(c.signal)
+	}
+	if err := c.af.check(); err != nil {
 		return err
 	}
-	if af.newCA != "" {
-		return writeNewCA(af.newCA, stderr)
+	switch c.action {
+	case actionNewCA:
+		return writeNewCA(c.af.newCA, p.stderr)
+	case actionCheck:
+		return checkConfig(c, p.stderr)
 	}
-	logger := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: parseLevel(af.logLevel)}))
+	redactArgs(p.args)
+	return p.serve(ctx, c)
+}
 
-	n, err := startNode(ctx, opts, &af, logger)
+// serve runs a node: it prepares it, opens the status port, starts it,
+// and then serves until ctx ends, a signal stops it, or the server stops.
+func (p *process) serve(ctx context.Context, c *command) error {
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	logger := slog.New(slog.NewTextHandler(p.stderr, &slog.HandlerOptions{Level: parseLevel(c.af.logLevel)}))
+	if p.global {
+		slog.SetDefault(logger)
+	}
+
+	n, err := prepareNode(ctx, c.opts, &c.af, logger)
 	if err != nil {
 		return err
 	}
 	defer n.close()
-	if af.statusAddr != "" {
-		stopStatus, err := serveStatus(af.statusAddr, n, logger)
+	signals := p.handleSignals(ctx, cancel, n, logger, nil)
+	defer signals.close()
+	if c.af.statusAddr != "" {
+		stopStatus, err := serveStatus(c.af.statusAddr, n, logger)
 		if err != nil {
 			return err
 		}
 		defer stopStatus()
 	}
-	stopHUP := n.onHUP(ctx, logger)
-	defer stopHUP()
-	if ready != nil {
-		ready <- n
+	if err := n.start(ctx, logger); err != nil {
+		if ctx.Err() != nil {
+			return nil // stopped by a signal while starting
+		}
+		return err
 	}
-	if af.exportDir != "" {
-		return runSidecar(ctx, n.manager, &af, logger)
+	if p.ready != nil {
+		p.ready <- n
 	}
-	return n.serve(ctx)
+	if n.sidecar {
+		return runSidecar(ctx, n.manager, &c.af, logger)
+	}
+	return n.serve(ctx, signals.inLameDuck)
 }
 
 func parseLevel(s string) slog.Level {
@@ -101,48 +161,4 @@ func parseLevel(s string) slog.Level {
 		return slog.LevelInfo
 	}
 	return l
-}
-
-// serve waits until ctx ends or the server stops.
-func (n *node) serve(ctx context.Context) error {
-	done := make(chan struct{})
-	go func() { n.server.WaitForShutdown(); close(done) }()
-	select {
-	case <-ctx.Done():
-		n.server.Shutdown()
-		<-done
-		return nil
-	case <-done:
-		return errors.New("server stopped")
-	}
-}
-
-// onHUP reloads the node on every SIGHUP, in server and sidecar mode
-// alike, until ctx ends or the returned function is called.
-func (n *node) onHUP(ctx context.Context, logger *slog.Logger) (stop func()) {
-	hup := make(chan os.Signal, 1)
-	signal.Notify(hup, syscall.SIGHUP)
-	quit, done := make(chan struct{}), make(chan struct{})
-	go func() {
-		defer close(done)
-		for {
-			select {
-			case <-ctx.Done():
-				return
-			case <-quit:
-				return
-			case <-hup:
-				if err := n.reload(ctx, logger); err != nil {
-					logger.Error("reload failed; still serving the previous configuration", "err", err)
-				} else {
-					logger.Info("reloaded")
-				}
-			}
-		}
-	}()
-	return func() {
-		signal.Stop(hup)
-		close(quit)
-		<-done
-	}
 }

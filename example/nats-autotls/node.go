@@ -22,13 +22,25 @@ import (
 // node is a running NATS server on managed TLS.
 type node struct {
 	manager    *tlsmgr.Manager
-	server     *server.Server
 	sharedCA   *sharedCA // nil unless -autotls_ca_cert
 	kv         *kvStore  // nil unless -autotls_kv_url
 	bundlePath string
+	sidecar    bool // -autotls_export: no server in this process
 
-	mu   sync.Mutex      // guards opts, replaced by reloadConfig
+	// server is the running server: nil until start has started it (and
+	// always in sidecar mode). Set under mu; read it with srv unless
+	// start has returned.
+	server *server.Server
+
+	mu   sync.Mutex      // guards opts, replaced by reloadConfig, and server
 	opts *server.Options // the options the server runs with
+}
+
+// srv returns the running server, nil if there is none yet.
+func (n *node) srv() *server.Server {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	return n.server
 }
 
 // currentOpts returns the options the server runs with.
@@ -38,57 +50,75 @@ func (n *node) currentOpts() *server.Options {
 	return n.opts
 }
 
-func startNode(ctx context.Context, opts *server.Options, af *autoTLSFlags, logger *slog.Logger) (*node, error) {
-	dir := af.storage
-	if dir == "" {
-		cache, err := os.UserCacheDir()
-		if err != nil {
-			return nil, fmt.Errorf("-autotls_storage not set and no user cache directory: %w", err)
-		}
-		dir = filepath.Join(cache, "nats-autotls")
+// prepareNode opens the storage and builds the Manager, but starts
+// nothing: no certificate is ordered and nothing listens until start, so
+// that the status port can listen while the first order runs.
+func prepareNode(ctx context.Context, opts *server.Options, af *autoTLSFlags, logger *slog.Logger) (*node, error) {
+	dir, err := af.storageDir()
+	if err != nil {
+		return nil, err
 	}
 	storage, kv, err := af.openStorage(ctx, dir, logger)
 	if err != nil {
 		return nil, err
 	}
-	n, err := newNode(ctx, opts, af, storage, logger)
+	m, shared, err := af.manager(storage, logger)
 	if err != nil {
 		kv.close()
 		return nil, err
 	}
-	n.kv, n.bundlePath = kv, af.bundlePath(dir)
-	if err := n.writeBundle(logger); err != nil {
-		n.close()
-		return nil, err
-	}
-	if af.exportDir != "" {
-		return n, nil // sidecar mode: the server runs elsewhere
-	}
-	if err := n.startServer(); err != nil {
-		n.close()
-		return nil, err
-	}
-	logger.Info("nats-autotls ready", "client_url", n.server.ClientURL(),
-		"try", fmt.Sprintf("nats --tlsca %s -s %s pub demo hi", af.bundlePath(dir), n.server.ClientURL()))
-	return n, nil
+	return &node{manager: m, opts: opts, sharedCA: shared, kv: kv,
+		bundlePath: af.bundlePath(dir), sidecar: af.exportDir != ""}, nil
 }
 
-// newNode starts a Manager on storage as the flags configure it.
-func newNode(ctx context.Context, opts *server.Options, af *autoTLSFlags, storage tlsmgr.Storage, logger *slog.Logger) (*node, error) {
-	cfg := tlsmgr.Config{Names: af.nameList(), Storage: storage, Logger: logger, StartInBackground: af.background}
-	shared, err := af.issuers(&cfg, storage, logger)
+// start obtains the certificates (in the background with
+// -autotls_background), writes the private CA's trust bundle and, unless in
+// sidecar mode, starts the server and logs the ready line.
+func (n *node) start(ctx context.Context, logger *slog.Logger) error {
+	if err := n.manager.Start(ctx); err != nil {
+		return err
+	}
+	if err := n.writeBundle(logger); err != nil {
+		return err
+	}
+	if n.sidecar {
+		return nil // the server runs elsewhere
+	}
+	if err := n.startServer(); err != nil {
+		return err
+	}
+	s := n.srv()
+	logger.Info("nats-autotls ready", "client_url", s.ClientURL(),
+		"try", fmt.Sprintf("nats --tlsca %s -s %s pub demo hi", n.bundlePath, s.ClientURL()))
+	return nil
+}
+
+// storageDir is -autotls_storage, or nats-autotls in the user cache
+// directory.
+func (f *autoTLSFlags) storageDir() (string, error) {
+	if f.storage != "" {
+		return f.storage, nil
+	}
+	cache, err := os.UserCacheDir()
 	if err != nil {
-		return nil, err
+		return "", fmt.Errorf("-autotls_storage not set and no user cache directory: %w", err)
+	}
+	return filepath.Join(cache, "nats-autotls"), nil
+}
+
+// manager builds (and does not start) a Manager on storage as the flags
+// configure it, and returns the shared CA if the flags name one.
+func (f *autoTLSFlags) manager(storage tlsmgr.Storage, logger *slog.Logger) (*tlsmgr.Manager, *sharedCA, error) {
+	cfg := tlsmgr.Config{Names: f.nameList(), Storage: storage, Logger: logger, StartInBackground: f.background}
+	shared, err := f.issuers(&cfg, storage, logger)
+	if err != nil {
+		return nil, nil, err
 	}
 	m, err := tlsmgr.New(cfg)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	if err := m.Start(ctx); err != nil {
-		m.Close()
-		return nil, err
-	}
-	return &node{manager: m, opts: opts, sharedCA: shared}, nil
+	return m, shared, nil
 }
 
 // issuers fills cfg's Issuer and PrivateCA from the flags, and returns the
@@ -155,7 +185,7 @@ func (n *node) reload(ctx context.Context, logger *slog.Logger) error {
 			errs = append(errs, n.writeBundle(logger))
 		}
 	}
-	if n.server != nil && n.currentOpts().ConfigFile != "" {
+	if n.srv() != nil && n.currentOpts().ConfigFile != "" {
 		errs = append(errs, n.reloadConfig(ctx))
 	}
 	return errors.Join(errs...)
@@ -176,7 +206,9 @@ func (n *node) startServer() error {
 		s.Shutdown()
 		return fmt.Errorf("nats-server not ready for connections after 30s")
 	}
+	n.mu.Lock()
 	n.server = s
+	n.mu.Unlock()
 	return nil
 }
 
@@ -193,7 +225,7 @@ func (n *node) reloadConfig(ctx context.Context) error {
 	}
 	newOpts := server.MergeOptions(fileOpts, server.FlagSnapshot)
 	newOpts.NoSigs = true
-	if err := reload.Options(ctx, n.server, newOpts, n.manager); err != nil {
+	if err := reload.Options(ctx, n.srv(), newOpts, n.manager); err != nil {
 		return err
 	}
 	n.mu.Lock()
@@ -203,9 +235,9 @@ func (n *node) reloadConfig(ctx context.Context) error {
 }
 
 func (n *node) close() {
-	if n.server != nil {
-		n.server.Shutdown()
-		n.server.WaitForShutdown()
+	if s := n.srv(); s != nil {
+		s.Shutdown()
+		s.WaitForShutdown()
 	}
 	n.manager.Close()
 	n.kv.close()

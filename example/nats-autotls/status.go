@@ -32,7 +32,7 @@ func serveStatus(addr string, n *node, logger *slog.Logger) (stop func(), err er
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /status", func(w http.ResponseWriter, r *http.Request) {
 		rep := statusReport{Certificates: n.manager.Status()}
-		if n.server != nil {
+		if n.srv() != nil {
 			rep.Expiry = natsopts.Expiry(n.currentOpts(), n.manager)
 		}
 		w.Header().Set("Content-Type", "application/json")

@@ -1,0 +1,174 @@
+package main
+
+import (
+	"errors"
+	"flag"
+	"io"
+	"net/url"
+	"regexp"
+	"strings"
+
+	"github.com/nats-io/nats-server/v2/server"
+)
+
+// action is what a command line asks nats-autotls to do.
+type action int
+
+const (
+	actionRun     action = iota // run the server (or the sidecar)
+	actionCheck                 // -t: check the configuration and exit
+	actionVersion               // -v
+	actionHelp                  // -h
+	actionHelpTLS               // --help_tls
+	actionSignal                // --signal: signal a running process and exit
+	actionNewCA                 // -autotls_new_ca: write a private CA and exit
+)
+
+// command is a parsed command line: nats-server's options (with the
+// configuration file applied, and the flags over it, as nats-server does)
+// and nats-autotls's own flags.
+type command struct {
+	action action
+	opts   *server.Options // nil for version, help, signal
+	af     autoTLSFlags
+	signal string        // the --signal argument, for actionSignal
+	flags  *flag.FlagSet // every flag, for the help text
+}
+
+// usageError is a command line that does not parse (an unknown flag, a bad
+// value): main exits 2 for it, as the flag package does.
+type usageError struct{ err error }
+
+func (e usageError) Error() string {
+	return e.err.Error() + " (nats-autotls -h lists the options)"
+}
+
+func (e usageError) Unwrap() error { return e.err }
+
+// newFlagSet returns a flag set with nats-autotls's own flags registered;
+// server.ConfigureOptions adds nats-server's. It never prints or exits:
+// errors are returned.
+func newFlagSet(af *autoTLSFlags) *flag.FlagSet {
+	fs := flag.NewFlagSet("nats-autotls", flag.ContinueOnError)
+	fs.SetOutput(io.Discard)
+	fs.Usage = func() {}
+	af.register(fs)
+	return fs
+}
+
+// parseCommand parses args as nats-server does, next to nats-autotls's own
+// flags, without exiting: nats-server's parser exits the process after
+// --signal, -v, -h and --help_tls, so --signal is found first by a parse
+// that applies nothing, and the others are recorded as the action.
+func parseCommand(args []string) (*command, error) {
+	sig, err := signalArg(args)
+	if err != nil {
+		return nil, err
+	}
+	if sig != "" {
+		return &command{action: actionSignal, signal: sig}, nil
+	}
+	c := &command{}
+	var asked action
+	c.flags = newFlagSet(&c.af)
+	opts, err := server.ConfigureOptions(c.flags, args,
+		func() { asked = actionVersion }, func() { asked = actionHelp }, func() { asked = actionHelpTLS })
+	if err != nil {
+		return nil, err
+	}
+	if asked != actionRun {
+		c.action = asked
+		return c, nil
+	}
+	if opts.CheckConfig {
+		return checkCommand(args)
+	}
+	c.opts = opts
+	if c.af.newCA != "" {
+		c.action = actionNewCA
+	}
+	return c, nil
+}
+
+// checkCommand parses args for -t. nats-server's parser returns the
+// configuration file alone for -t, before it applies the flags; parsing
+// again with -t=false last gives the options a run would use, flags
+// included, which is what nats-autotls checks.
+func checkCommand(args []string) (*command, error) {
+	c := &command{action: actionCheck}
+	c.flags = newFlagSet(&c.af)
+	opts, err := server.ConfigureOptions(c.flags, append(args[:len(args):len(args)], "-t=false"),
+		func() {}, func() {}, func() {})
+	if err != nil {
+		return nil, err
+	}
+	opts.CheckConfig = true
+	c.opts = opts
+	return c, nil
+}
+
+// signalArg returns the value of --signal (or -sl) in args, "" if there is
+// none. It parses args with every flag registered and applies nothing, so
+// an unknown flag or a bad value is reported here, as a usageError.
+func signalArg(args []string) (string, error) {
+	var af autoTLSFlags
+	fs := newFlagSet(&af)
+	if _, err := server.ConfigureOptions(fs, nil, func() {}, func() {}, func() {}); err != nil {
+		return "", err
+	}
+	if err := fs.Parse(args); err != nil {
+		return "", usageError{err}
+	}
+	return fs.Lookup("signal").Value.String(), nil
+}
+
+// redactArgs hides the secrets in args in place, as nats-server's main
+// does before anything can read them (expvar's /debug/vars on --profile
+// serves os.Args): the values of --user, --pass and --auth, and the
+// user information of route, cluster and -autotls_kv_url URLs. Pass
+// os.Args[1:] itself (not a copy) so that os.Args changes.
+func redactArgs(args []string) {
+	server.RedactArgs(args)
+	for i, arg := range args {
+		if !kvURLArg.MatchString(arg) {
+			continue
+		}
+		if name, value, ok := strings.Cut(arg, "="); ok {
+			args[i] = name + "=" + redactURLUser(value)
+		} else if i+1 < len(args) {
+			args[i+1] = redactURLUser(args[i+1])
+		}
+	}
+}
+
+// kvURLArg matches the flag whose value may carry a NATS user and password.
+var kvURLArg = regexp.MustCompile(`^--?autotls_kv_url(=.*)?$`)
+
+// redactURLUser replaces the user information of each comma-separated URL
+// in s with [REDACTED].
+func redactURLUser(s string) string {
+	parts := strings.Split(s, ",")
+	for i, p := range parts {
+		u, err := url.Parse(strings.TrimSpace(p))
+		if err != nil || u.User == nil {
+			continue
+		}
+		u.User = url.User("REDACTED")
+		parts[i] = strings.Replace(u.String(), "REDACTED", "[REDACTED]", 1)
+	}
+	return strings.Join(parts, ",")
+}
+
+// exitCode is the process exit status for err: 0 for nil, 2 for a command
+// line that does not parse, 1 otherwise.
+func exitCode(err error) int {
+	var ue usageError
+	switch {
+	case err == nil:
+		return 0
+	case errors.As(err, &ue):
+		return 2
+	default:
+		return 1
+	}
+}

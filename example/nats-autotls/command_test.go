@@ -1,0 +1,74 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+)
+
+func TestCommandLineErrorsExitNonZero(t *testing.T) {
+	for name, tc := range map[string]struct {
+		args []string
+		code int
+		want string
+	}{
+		"unknown flag":     {[]string{"-no_such_flag"}, 2, "-no_such_flag"},
+		"bad port":         {[]string{"-p", "abc"}, 2, "-p"},
+		"bad bool":         {[]string{"-autotls_agree_tos=maybe"}, 2, "autotls_agree_tos"},
+		"unknown command":  {[]string{"frobnicate"}, 1, "frobnicate"},
+		"unknown signal":   {[]string{"--signal", "bogus=1"}, 1, "bogus"},
+		"check without -c": {[]string{"-t"}, 1, "-c"},
+	} {
+		t.Run(name, func(t *testing.T) {
+			err := run(context.Background(), tc.args, &bytes.Buffer{}, nil)
+			require.Error(t, err)
+			require.Equal(t, tc.code, exitCode(err), "%v", err)
+			require.Contains(t, err.Error(), tc.want)
+		})
+	}
+}
+
+func TestInformationalFlagsPrintAndReturn(t *testing.T) {
+	for name, tc := range map[string]struct {
+		args []string
+		want string
+	}{
+		"version":  {[]string{"-v"}, "nats-server: v2."},
+		"help":     {[]string{"-h"}, "-autotls_acme"},
+		"help_tls": {[]string{"--help_tls"}, "verify_and_map"},
+	} {
+		t.Run(name, func(t *testing.T) {
+			var out bytes.Buffer
+			require.NoError(t, run(context.Background(), tc.args, &out, nil))
+			require.Contains(t, out.String(), tc.want)
+		})
+	}
+}
+
+func TestRedactArgs(t *testing.T) {
+	args := []string{"--user", "alice", "--pass", "s3cret", "-autotls_kv_url", "nats://bob:hunter2@kv.example.net:4222",
+		"--auth=tok", "-autotls_kv_url=tls://u:p@a:1,tls://b:2"}
+	redactArgs(args)
+	joined := strings.Join(args, " ")
+	for _, secret := range []string{"s3cret", "hunter2", "tok", "u:p"} {
+		require.NotContains(t, joined, secret)
+	}
+	require.Contains(t, joined, "kv.example.net:4222")
+}
+
+func TestCheckConfigWritesNothing(t *testing.T) {
+	dir := t.TempDir()
+	good := filepath.Join(dir, "good.conf")
+	require.NoError(t, os.WriteFile(good, []byte("port: 4333\n"), 0o600))
+	storage := filepath.Join(dir, "storage")
+	var out bytes.Buffer
+	require.NoError(t, run(context.Background(), []string{"-t", "-c", good, "-autotls_storage", storage}, &out, nil))
+	require.Contains(t, out.String(), "configuration file "+good+" is valid")
+	_, err := os.Stat(storage)
+	require.ErrorIs(t, err, os.ErrNotExist, "-t created the storage directory")
+}

@@ -1,0 +1,31 @@
+//go:build !windows
+
+package main
+
+import (
+	"context"
+	"os"
+	"syscall"
+)
+
+// handledSignals are the signals main subscribes to.
+var handledSignals = []os.Signal{syscall.SIGINT, syscall.SIGTERM, syscall.SIGHUP, syscall.SIGUSR1, syscall.SIGUSR2}
+
+// handle acts on one signal.
+func (h *signalHandler) handle(ctx context.Context, sig os.Signal) {
+	h.trapped(sig)
+	switch sig {
+	case syscall.SIGINT:
+		h.stop()
+	case syscall.SIGTERM:
+		if !h.ldm.Load() { // nats-server lets lame-duck mode finish
+			h.stop()
+		}
+	case syscall.SIGHUP:
+		h.reload(ctx)
+	case syscall.SIGUSR1:
+		h.reopenLog()
+	case syscall.SIGUSR2:
+		h.lameDuck()
+	}
+}
