@@ -30,6 +30,28 @@ type storedCert struct {
 	ChainPEM  string     `json:"chain_pem"`
 	KeyPEM    string     `json:"key_pem"`
 	Renewal   renewState `json:"renewal"`
+	// Public is true for a certificate issued for roles whose issuer is
+	// not the private CA: after a change of issuer it may be served until
+	// the new issuer's certificate arrives (see Config.RefusePreviousIssuer).
+	Public bool `json:"public,omitempty"`
+}
+
+// failurePrefix is where the renewal state of a slot without a certificate
+// from its issuer is stored.
+const failurePrefix = "renewal/"
+
+// storedFailure is the renewal state of a slot that has no certificate
+// from its issuer, so that failures, backoff and Retry-After survive a
+// restart without a certificate to keep them with.
+type storedFailure struct {
+	Format  int        `json:"format"`
+	Renewal renewState `json:"renewal"`
+}
+
+// failureKey returns where the failure state of slot id with issuerKey is
+// stored.
+func failureKey(issuerKey, id string) string {
+	return failurePrefix + sanitize(issuerKey) + "/" + id + ".json"
 }
 
 // renewState is what the renewal schedule remembers about a certificate.
@@ -46,11 +68,16 @@ type renewState struct {
 	Failures    int       `json:"failures,omitempty"`
 	LastError   string    `json:"last_error,omitempty"`
 	LastAttempt time.Time `json:"last_attempt,omitzero"`
+	// NextAttempt is when the attempt after the last failure is due,
+	// chosen once (with jitter, bounded by the validity left, never before
+	// RetryAt) when that failure happened.
+	NextAttempt time.Time `json:"next_attempt,omitzero"`
 	// Issued is when this certificate was obtained; the next order waits
 	// at least backoffFirst after it, even if the new certificate is
 	// already due.
 	Issued time.Time `json:"issued,omitzero"`
-	// RetryAt is the issuer's Retry-After, a floor for the next attempt.
+	// RetryAt is the issuer's Retry-After, a floor for the next attempt,
+	// clamped to MaxRetryAfter after the failure.
 	RetryAt time.Time `json:"retry_at,omitzero"`
 }
 
@@ -94,7 +121,7 @@ func sanitize(s string) string {
 }
 
 // encodeStored builds the stored value for a certificate.
-func encodeStored(names []string, v *certVersion, st renewState) ([]byte, error) {
+func encodeStored(names []string, v *certVersion, st renewState, public bool) ([]byte, error) {
 	key, ok := v.cert.PrivateKey.(crypto.Signer)
 	if !ok {
 		return nil, fmt.Errorf("private key of type %T is not a signer", v.cert.PrivateKey)
@@ -111,6 +138,7 @@ func encodeStored(names []string, v *certVersion, st renewState) ([]byte, error)
 		ChainPEM:  string(certutil.EncodeChain(v.cert.Certificate)),
 		KeyPEM:    string(keyPEM),
 		Renewal:   st,
+		Public:    public,
 	}, "", "  ")
 }
 

@@ -87,6 +87,16 @@ type Config struct {
 	// Clock is the time source. Nil means the system clock.
 	Clock Clock
 
+	// RefusePreviousIssuer stops a public role (client, websocket, MQTT,
+	// leafnode accept) from serving, while its issuer's first certificate
+	// is ordered, a valid certificate a previous public issuer issued for
+	// its names (after a change of ACME directory or CA). False means such
+	// a certificate is served until the new one arrives. A role never
+	// serves a certificate from another issuer otherwise: never the private
+	// CA's on a public role, never another CA's on a mutual-TLS role unless
+	// it chains to the private CA's current bundle.
+	RefusePreviousIssuer bool
+
 	// StartInBackground makes Start return as soon as the stored
 	// certificates are loaded; missing ones are obtained in the background
 	// and handshakes for a role without a certificate fail until then.

@@ -20,18 +20,18 @@ type storedCA struct {
 }
 
 // ensurePrivateCA loads the default private CA from storage, or generates
-// and stores one, under a storage lock so that Managers sharing a storage
-// share the CA. It does nothing if Config.PrivateCA is set.
+// and stores one under a storage lock, so that Managers sharing a storage
+// share the CA. A stored CA is read without the lock, so that a server
+// with everything it needs starts from read-only or full storage. It does
+// nothing if Config.PrivateCA is set.
 func (m *Manager) ensurePrivateCA(ctx context.Context) error {
 	if m.privateCA() != nil {
 		return nil
 	}
-	const lock = "privateca"
-	if err := m.cfg.Storage.Lock(ctx, lock); err != nil {
-		return fmt.Errorf("tlsmgr: private CA: lock: %w", err)
+	sc, err := m.loadCA(ctx)
+	if errors.Is(err, fs.ErrNotExist) {
+		sc, err = m.generateCALocked(ctx)
 	}
-	defer func() { _ = m.cfg.Storage.Unlock(context.WithoutCancel(ctx), lock) }()
-	sc, err := m.loadOrGenerateCA(ctx)
 	if err != nil {
 		return err
 	}
@@ -44,26 +44,47 @@ func (m *Manager) ensurePrivateCA(ctx context.Context) error {
 	return nil
 }
 
-// loadOrGenerateCA returns the stored CA, generating and storing one if
-// there is none. The caller holds the lock.
-func (m *Manager) loadOrGenerateCA(ctx context.Context) (storedCA, error) {
+// generateCALocked takes the private CA's storage lock and returns the CA
+// stored meanwhile by another Manager, or generates and stores one.
+func (m *Manager) generateCALocked(ctx context.Context) (storedCA, error) {
+	const lock = "privateca"
+	if err := m.cfg.Storage.Lock(ctx, lock); err != nil {
+		return storedCA{}, fmt.Errorf("tlsmgr: private CA: lock: %w", err)
+	}
+	defer func() { _ = m.cfg.Storage.Unlock(context.WithoutCancel(ctx), lock) }()
+	return m.loadOrGenerateCA(ctx)
+}
+
+// loadCA loads the stored CA; an error matching fs.ErrNotExist if there
+// is none.
+func (m *Manager) loadCA(ctx context.Context) (storedCA, error) {
 	var sc storedCA
 	data, err := m.cfg.Storage.Load(ctx, caStorageKey)
 	switch {
-	case err == nil:
-		if err := json.Unmarshal(data, &sc); err != nil {
-			return sc, fmt.Errorf("tlsmgr: private CA stored at %s is corrupt (%v): delete it to generate a new CA, or restore it", caStorageKey, err)
-		}
-		return sc, nil
-	case !errors.Is(err, fs.ErrNotExist):
+	case errors.Is(err, fs.ErrNotExist):
+		return sc, err
+	case err != nil:
 		return sc, fmt.Errorf("tlsmgr: private CA: load %s: %w", caStorageKey, err)
+	}
+	if err := json.Unmarshal(data, &sc); err != nil {
+		return sc, fmt.Errorf("tlsmgr: private CA stored at %s is corrupt (%v): delete it to generate a new CA, or restore it", caStorageKey, err)
+	}
+	return sc, nil
+}
+
+// loadOrGenerateCA returns the stored CA, generating and storing one if
+// there is none. The caller holds the lock.
+func (m *Manager) loadOrGenerateCA(ctx context.Context) (storedCA, error) {
+	sc, err := m.loadCA(ctx)
+	if !errors.Is(err, fs.ErrNotExist) {
+		return sc, err
 	}
 	certPEM, keyPEM, err := privateca.Generate(privateca.DefaultName, privateca.DefaultCALifetime)
 	if err != nil {
 		return sc, fmt.Errorf("tlsmgr: private CA: generate: %w", err)
 	}
 	sc = storedCA{CertPEM: string(certPEM), KeyPEM: string(keyPEM)}
-	data, err = json.MarshalIndent(sc, "", "  ")
+	data, err := json.MarshalIndent(sc, "", "  ")
 	if err == nil {
 		err = m.cfg.Storage.Store(ctx, caStorageKey, data)
 	}

@@ -333,7 +333,7 @@ func (m *Manager) Renew(ctx context.Context, role Role) error {
 	ctx, release := untilClosed(ctx, runCtx)
 	defer release()
 	defer rs.slot.wake()
-	err = m.maintain(ctx, rs.slot, true)
+	err = m.renewNow(ctx, rs.slot)
 	if err != nil && runCtx.Err() != nil && !errors.Is(err, ErrClosed) {
 		err = fmt.Errorf("%w: %w", ErrClosed, err)
 	}

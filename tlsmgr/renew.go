@@ -23,24 +23,34 @@ const (
 const (
 	backoffFirst = time.Minute
 	backoffMax   = 24 * time.Hour
-	shortLife    = 10 * 24 * time.Hour
+	// expiredRetryMax bounds the wait between attempts while a slot has
+	// no certificate or serves an expired one.
+	expiredRetryMax = 5 * time.Minute
+	// retrySpread is the jitter of a wait after a failure: ±1/10 of it.
+	retrySpread = 10
+	shortLife   = 10 * 24 * time.Hour
 )
 
+// MaxRetryAfter bounds how long an issuer's Retry-After (on a rate limit
+// or an unavailable CA) can hold the next attempt back: a later time is
+// clamped to this much after the failure. Asking again after a day costs
+// one request and returns a fresh Retry-After if the limit still holds.
+const MaxRetryAfter = 24 * time.Hour
+
 // nextRenewal decides when the certificate leaf (nil if there is none)
-// should be renewed, and why.
-func nextRenewal(now time.Time, leaf *x509.Certificate, st renewState, issuerChanged bool) (time.Time, string) {
-	var at time.Time
-	var reason string
+// should be renewed, and why. interim means leaf is from another issuer,
+// served only until the slot's own issuer's arrives.
+func nextRenewal(now time.Time, leaf *x509.Certificate, st renewState, interim bool) (time.Time, string) {
+	at, reason := now, ReasonMissing
 	switch {
 	case leaf == nil:
-		at, reason = now, ReasonMissing
-	case issuerChanged:
-		at, reason = now, ReasonIssuerChanged
+	case interim:
+		reason = ReasonIssuerChanged
 	default:
 		at, reason = dueTime(leaf, st)
 	}
 	if st.Failures > 0 {
-		if retry := retryTime(leaf, st); retry.After(at) {
+		if retry := st.retryTime(leaf); retry.After(at) {
 			at, reason = retry, ReasonRetry
 		}
 	}
@@ -56,16 +66,19 @@ func nextRenewal(now time.Time, leaf *x509.Certificate, st renewState, issuerCha
 // chosen in the issuer's window if it advised one, else at a fixed share of
 // the lifetime, and in any case before only 1/20 of the lifetime remains.
 func dueTime(leaf *x509.Certificate, st renewState) (time.Time, string) {
-	life := leaf.NotAfter.Sub(leaf.NotBefore)
-	emergency := leaf.NotAfter.Add(-life / 20)
 	at, reason := fallbackTime(leaf)
 	if hasWindow(st) && !st.ARIChosen.IsZero() {
 		at, reason = st.ARIChosen, ReasonARI
 	}
-	if at.After(emergency) {
+	if emergency := lastTwentieth(leaf); at.After(emergency) {
 		at, reason = emergency, ReasonEmergency
 	}
 	return at, reason
+}
+
+// lastTwentieth is when only 1/20 of leaf's lifetime remains.
+func lastTwentieth(leaf *x509.Certificate) time.Time {
+	return leaf.NotAfter.Add(-leaf.NotAfter.Sub(leaf.NotBefore) / 20)
 }
 
 // fallbackTime renews when 1/3 of the lifetime remains (1/2 for lifetimes
@@ -94,21 +107,49 @@ func jitter(leaf *x509.Certificate, life time.Duration) time.Duration {
 	return time.Duration(h.Sum64()%uint64(2*span+1)) - span
 }
 
-// retryTime is when to try again after st.Failures consecutive failures:
-// 1 min, 10 min, 100 min, ... capped at 24 h; if that would pass the
-// certificate's expiry, half the remaining time but at least 1 min (once it
-// has expired, the plain backoff again, not every minute forever); and
-// never before the issuer's Retry-After, even past expiry.
-func retryTime(leaf *x509.Certificate, st renewState) time.Time {
-	wait := backoff(st.Failures)
-	if leaf != nil && st.LastAttempt.Before(leaf.NotAfter) && st.LastAttempt.Add(wait).After(leaf.NotAfter) {
-		wait = max(min(wait, leaf.NotAfter.Sub(st.LastAttempt)/2), backoffFirst)
+// retryTime is when to try again after the failures recorded in st: the
+// time chosen when the last one happened, or, in a state stored before
+// that was recorded, the same rule without jitter.
+func (st renewState) retryTime(leaf *x509.Certificate) time.Time {
+	if !st.NextAttempt.IsZero() {
+		return st.NextAttempt
 	}
-	at := st.LastAttempt.Add(wait)
-	if st.RetryAt.After(at) {
-		at = st.RetryAt
+	return nextAttempt(st.LastAttempt, leaf, st.Failures, st.RetryAt, 0)
+}
+
+// nextAttempt is when to try again after the n-th consecutive failure
+// (n >= 1) at now: after the backoff (1 min, 10 min, 100 min, ... 24 h),
+// bounded by the time the certificate has left (see boundedBackoff),
+// spread by ±1/10 of the wait (spread in [-1, 1] picks where), and never
+// before retryAt, the issuer's Retry-After, clamped to MaxRetryAfter.
+func nextAttempt(now time.Time, leaf *x509.Certificate, n int, retryAt time.Time, spread float64) time.Time {
+	wait := boundedBackoff(now, leaf, n)
+	wait += time.Duration(spread * float64(wait/retrySpread))
+	at := now.Add(wait)
+	if ra := clampRetryAt(now, retryAt); ra.After(at) {
+		at = ra
 	}
 	return at
+}
+
+// boundedBackoff is the backoff after n failures, but at most a tenth of
+// the validity leaf has left (and at least backoffFirst), so that the
+// attempts get closer as expiry nears, and at most expiredRetryMax while
+// there is no certificate or it has expired.
+func boundedBackoff(now time.Time, leaf *x509.Certificate, n int) time.Duration {
+	wait := backoff(n)
+	if leaf == nil || !now.Before(leaf.NotAfter) {
+		return min(wait, expiredRetryMax)
+	}
+	return min(wait, max(leaf.NotAfter.Sub(now)/10, backoffFirst))
+}
+
+// clampRetryAt bounds an issuer's Retry-After to MaxRetryAfter after now.
+func clampRetryAt(now, retryAt time.Time) time.Time {
+	if limit := now.Add(MaxRetryAfter); retryAt.After(limit) {
+		return limit
+	}
+	return retryAt
 }
 
 // backoff returns the wait after n consecutive failures (n >= 1).

@@ -40,20 +40,25 @@ func TestBackoffAfterFailures(t *testing.T) {
 	require.WithinDuration(t, st[0].NextRenewal, due, 0)
 	require.WithinDuration(t, good.Leaf.NotBefore.Add(3*24*time.Hour), due, 2*time.Hour)
 
-	ti.failNext(errCADown, errCADown, &rateLimitError{at: due.Add(5 * time.Hour)})
-	// 1 min, then 10 min, then the Retry-After (5 h after the first
-	// attempt) rather than the 100 min backoff.
-	wantNext := []time.Time{due.Add(time.Minute), due.Add(11 * time.Minute), due.Add(5 * time.Hour)}
+	retryAt := due.Add(5 * time.Hour)
+	ti.failNext(errCADown, errCADown, &rateLimitError{at: retryAt})
+	// 1 min, then 10 min (each ±1/10), then the Retry-After (5 h after the
+	// first attempt) rather than the 100 min backoff.
+	waits := []time.Duration{time.Minute, 10 * time.Minute, 0}
 	at := due
-	for i, want := range wantNext {
+	for i, wait := range waits {
 		clock.Set(at)
+		want, spread := at.Add(wait), wait/10
+		if wait == 0 {
+			want, spread = retryAt, 0
+		}
 		ev := events.wait(t, tlsmgr.EventFailed)
 		require.Error(t, ev.Err)
 		st := m.Status()[0]
 		require.Equal(t, i+1, st.Failures)
 		require.Equal(t, tlsmgr.ReasonRetry, st.RenewalReason)
 		next := nextTimer(t, clock)
-		require.WithinDuration(t, want, next, 0, "failure %d", i+1)
+		require.WithinDuration(t, want, next, spread, "failure %d", i+1)
 		require.Equal(t, good.Leaf.SerialNumber, servedLeaf(t, addr, nil, "").SerialNumber, "the good certificate is served throughout")
 		at = next
 	}

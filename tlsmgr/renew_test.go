@@ -42,9 +42,12 @@ func TestNextRenewal(t *testing.T) {
 		{name: "first failure", life: 90 * day, now: 62 * day, st: renewState{Failures: 1, LastAttempt: nb.Add(62 * day)}, want: 62*day + time.Minute, reason: ReasonRetry},
 		{name: "third failure", life: 90 * day, now: 62 * day, st: renewState{Failures: 3, LastAttempt: nb.Add(62 * day)}, want: 62*day + 100*time.Minute, reason: ReasonRetry},
 		{name: "backoff capped at a day", life: 90 * day, now: 62 * day, st: renewState{Failures: 9, LastAttempt: nb.Add(62 * day)}, want: 63 * day, reason: ReasonRetry},
-		{name: "backoff halved before expiry", life: 6 * day, now: 5*day + 22*time.Hour, st: renewState{Failures: 5, LastAttempt: nb.Add(5*day + 22*time.Hour)}, want: 5*day + 23*time.Hour, reason: ReasonRetry},
+		{name: "backoff at most a tenth of the time left", life: 6 * day, now: 5*day + 22*time.Hour, st: renewState{Failures: 5, LastAttempt: nb.Add(5*day + 22*time.Hour)}, want: 5*day + 22*time.Hour + 12*time.Minute, reason: ReasonRetry},
 		{name: "backoff at least a minute", life: 6 * day, now: 6*day - time.Minute, st: renewState{Failures: 5, LastAttempt: nb.Add(6*day - time.Minute)}, want: 6 * day, reason: ReasonRetry},
-		{name: "backoff grows again after expiry", life: 6 * day, now: 7 * day, st: renewState{Failures: 3, LastAttempt: nb.Add(7 * day)}, want: 7*day + 100*time.Minute, reason: ReasonRetry},
+		{name: "backoff at most 5 min after expiry", life: 6 * day, now: 7 * day, st: renewState{Failures: 3, LastAttempt: nb.Add(7 * day)}, want: 7*day + 5*time.Minute, reason: ReasonRetry},
+		{name: "backoff at most 5 min without certificate", missing: true, now: 7 * day, st: renewState{Failures: 9, LastAttempt: nb.Add(7 * day)}, want: 7*day + 5*time.Minute, reason: ReasonRetry},
+		{name: "next attempt chosen at failure wins", life: 90 * day, now: 62 * day, st: renewState{Failures: 2, LastAttempt: nb.Add(62 * day), NextAttempt: nb.Add(62*day + 11*time.Minute)}, want: 62*day + 11*time.Minute, reason: ReasonRetry},
+		{name: "Retry-After beyond expiry honoured", life: time.Hour, now: 50 * time.Minute, st: renewState{Failures: 1, LastAttempt: nb.Add(50 * time.Minute), RetryAt: nb.Add(3 * time.Hour)}, want: 3 * time.Hour, reason: ReasonRetry},
 		{name: "Retry-After floor", life: 90 * day, now: 62 * day, st: renewState{Failures: 1, LastAttempt: nb.Add(62 * day), RetryAt: nb.Add(62*day + 3*time.Hour)}, want: 62*day + 3*time.Hour, reason: ReasonRetry},
 		{name: "due at issuance waits a minute", life: 10 * day, now: 9*day + 12*time.Hour, st: renewState{Issued: nb.Add(9*day + 12*time.Hour)}, want: 9*day + 12*time.Hour + time.Minute, reason: ReasonThird},
 		{name: "issued long ago is no floor", life: 90 * day, st: renewState{Issued: nb}, want: 60 * day, reason: ReasonThird, spread: time.Hour},
@@ -96,6 +99,43 @@ func TestApplyWindow(t *testing.T) {
 	require.False(t, hasWindow(st), "a zero window clears the advice")
 	applyWindow(&st, end, start)
 	require.False(t, hasWindow(st), "an inverted window is no advice")
+}
+
+// TestNextAttemptCannotStrand: with a 1-hour certificate and the CA down
+// from its renewal time on, the attempts come ever closer as expiry nears
+// and every few minutes once it has passed; never a day's gap. Before
+// the change: 30, 31, 41, 51, 56, 58, 59, 60 min, then 24 h.
+func TestNextAttemptCannotStrand(t *testing.T) {
+	nb := time.Date(2026, 11, 1, 0, 0, 0, 0, time.UTC)
+	leaf := leafFor(nb, time.Hour)
+	now := nb.Add(30 * time.Minute)
+	var times []time.Duration
+	for n := 1; now.Before(nb.Add(3 * time.Hour)); n++ {
+		next := nextAttempt(now, leaf, n, time.Time{}, 1) // the longest jitter
+		wait := next.Sub(now)
+		left := leaf.NotAfter.Sub(now)
+		switch {
+		case left > 10*time.Minute:
+			require.LessOrEqual(t, wait, left/10+left/100, "attempt %d at %v: a tenth of the time left", n, now.Sub(nb))
+		case left > 0:
+			require.LessOrEqual(t, wait, time.Minute+6*time.Second, "attempt %d at %v", n, now.Sub(nb))
+		default:
+			require.LessOrEqual(t, wait, 5*time.Minute+30*time.Second, "attempt %d at %v: expired", n, now.Sub(nb))
+		}
+		times = append(times, next.Sub(nb))
+		now = next
+	}
+	require.Greater(t, len(times), 30, "attempts %v", times)
+}
+
+func TestNextAttemptRetryAfterClamped(t *testing.T) {
+	now := time.Date(2026, 11, 1, 0, 0, 0, 0, time.UTC)
+	leaf := leafFor(now.Add(-day), 90*day)
+	require.Equal(t, now.Add(3*time.Hour), nextAttempt(now, leaf, 1, now.Add(3*time.Hour), 0), "Retry-After is a floor")
+	require.Equal(t, now.Add(MaxRetryAfter), nextAttempt(now, leaf, 1, now.Add(10*365*day), 0), "clamped to MaxRetryAfter")
+	require.Equal(t, now.Add(time.Minute), nextAttempt(now, leaf, 1, now.Add(-time.Hour), 0), "a past Retry-After is no floor")
+	require.Equal(t, now.Add(time.Minute+6*time.Second), nextAttempt(now, leaf, 1, time.Time{}, 1), "jitter adds up to a tenth")
+	require.Equal(t, now.Add(time.Minute-6*time.Second), nextAttempt(now, leaf, 1, time.Time{}, -1), "or takes it away")
 }
 
 func TestBackoff(t *testing.T) {

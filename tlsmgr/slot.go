@@ -28,9 +28,14 @@ type slot struct {
 	op sync.Mutex
 
 	// mu guards the fields below.
-	mu            sync.Mutex
-	st            renewState
-	issuerChanged bool
+	mu sync.Mutex
+	st renewState
+	// interim is true while cur is from another issuer, served only until
+	// the slot's own issuer's certificate arrives.
+	interim bool
+	// reported is the expiry level (expiryFine, ...) of cur already
+	// logged.
+	reported int
 }
 
 // newSlot makes an empty slot.
@@ -71,19 +76,27 @@ func (s *slot) roleList() []Role {
 	return out
 }
 
-// state returns a copy of the renewal state.
-func (s *slot) state() (renewState, bool) {
+// state returns a copy of the renewal state, whether the certificate
+// served is interim, and the expiry level reported.
+func (s *slot) state() (renewState, bool, int) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	return s.st, s.issuerChanged
+	return s.st, s.interim, s.reported
+}
+
+// setState replaces the renewal state.
+func (s *slot) setState(st renewState) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.st = st
 }
 
 // plan returns when the slot's certificate is due and why.
 func (s *slot) plan(now time.Time) (time.Time, string) {
-	st, changed := s.state()
+	st, interim, _ := s.state()
 	v := s.cur.Load()
 	if v == nil {
-		return nextRenewal(now, nil, st, changed)
+		return nextRenewal(now, nil, st, interim)
 	}
-	return nextRenewal(now, v.cert.Leaf, st, changed)
+	return nextRenewal(now, v.cert.Leaf, st, interim)
 }

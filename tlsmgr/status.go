@@ -33,6 +33,13 @@ type CertStatus struct {
 	LastError   string    `json:"last_error,omitempty"`  // the last failure, "" after a success
 	Failures    int       `json:"failures"`              // consecutive failures
 	LastAttempt time.Time `json:"last_attempt,omitzero"` // the last failed attempt
+	// RetryAfter is the issuer's Retry-After after the last failure, a
+	// floor for NextRenewal; zero if it gave none.
+	RetryAfter time.Time `json:"retry_after,omitzero"`
+	// Interim is true while the certificate served is from another issuer
+	// (a previous public CA), served only until the role's issuer's
+	// arrives.
+	Interim bool `json:"interim,omitempty"`
 }
 
 // Status returns a snapshot per certificate, in role order.
@@ -61,8 +68,10 @@ func (m *Manager) CACertificate() *x509.Certificate {
 
 // status describes the slot without schedule.
 func (s *slot) status() CertStatus {
-	st, _ := s.state()
+	st, interim, _ := s.state()
 	cs := CertStatus{
+		RetryAfter:     st.RetryAt,
+		Interim:        interim,
 		Roles:          s.roleList(),
 		Names:          append([]string(nil), s.names...),
 		KeyType:        s.keyType,

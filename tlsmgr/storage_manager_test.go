@@ -1,6 +1,7 @@
 package tlsmgr_test
 
 import (
+	"crypto/tls"
 	"strings"
 	"sync"
 	"testing"
@@ -103,12 +104,14 @@ func TestCorruptStoredCertificateIsReplaced(t *testing.T) {
 	require.True(t, strings.Contains(string(data), "BEGIN CERTIFICATE"), "the corrupt value was replaced")
 }
 
-func TestCertificateFromAnotherIssuerServedUntilReplaced(t *testing.T) {
+// TestLeafOfAnotherPrivateCANotServed: the private CA changed (not
+// rotated: the new one does not trust the old); the old CA's stored leaf
+// is served to no role, since peers trusting the new CA reject it. Start
+// in the background returns; handshakes fail until the new leaf arrives.
+func TestLeafOfAnotherPrivateCANotServed(t *testing.T) {
 	storage := tlsmgr.NewMemoryStorage()
 	oldCA := newCA(t, nil, 0)
 	first := startManager(t, tlsmgr.Config{PrivateCA: oldCA, Storage: storage})
-	old, _, err := first.Current(tlsmgr.RoleClient)
-	require.NoError(t, err)
 	require.NoError(t, first.Close())
 
 	newIssuer := &testIssuer{RootsIssuer: newCA(t, nil, 0), gate: make(chan struct{})}
@@ -118,18 +121,15 @@ func TestCertificateFromAnotherIssuerServedUntilReplaced(t *testing.T) {
 	t.Cleanup(func() { m.Close() })
 	require.NoError(t, m.Start(testCtx(t)))
 
-	cur, replaced, err := m.Current(tlsmgr.RoleClient)
-	require.NoError(t, err)
-	require.Equal(t, old.Leaf.SerialNumber, cur.Leaf.SerialNumber)
-	require.Equal(t, tlsmgr.ReasonIssuerChanged, m.Status()[0].RenewalReason)
+	_, _, err = m.Current(tlsmgr.RoleClient)
+	require.ErrorIs(t, err, tlsmgr.ErrNoCertificate)
 	cfg, err := m.TLSConfig(tlsmgr.RoleClient)
 	require.NoError(t, err)
 	addr := serve(t, cfg)
-	require.Equal(t, old.Leaf.SerialNumber, servedLeaf(t, addr, nil, "").SerialNumber)
+	_, err = dial(t, addr, &tls.Config{InsecureSkipVerify: true})
+	require.Error(t, err, "no certificate is served before the new CA's")
 
 	close(newIssuer.gate)
-	<-replaced
-	events.wait(t, tlsmgr.EventRenewed)
-	leaf := servedLeaf(t, addr, newIssuer.Roots(), "localhost")
-	require.NotEqual(t, old.Leaf.SerialNumber, leaf.SerialNumber)
+	events.waitRole(t, tlsmgr.EventObtained, tlsmgr.RoleClient)
+	servedLeaf(t, addr, newIssuer.Roots(), "localhost")
 }
