@@ -48,6 +48,15 @@
 // [Server.SetCNAME] delegates a name to another zone, as an operator does
 // for DNS-01 CNAME delegation.
 //
+// # Dynamic updates (RFC 2136)
+//
+// After [Server.SetTSIGKey], the server applies RFC 2136 UPDATE messages
+// signed with that key, as BIND does for nsupdate and lego's rfc2136
+// provider: TXT records are added (class IN) and deleted (class NONE for
+// one record, ANY for an RRset or a name). Unsigned updates, updates
+// signed with another key or a bad MAC are REFUSED; names outside the
+// zone are NOTZONE. [Server.Updates] counts the applied updates.
+//
 // # Concurrency
 //
 // Server and Provider are safe for concurrent use.

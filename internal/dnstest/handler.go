@@ -16,7 +16,12 @@ const (
 
 // serveDNS answers one query.
 func (s *Server) serveDNS(w dns.ResponseWriter, req *dns.Msg) {
-	resp := s.answer(req)
+	var resp *dns.Msg
+	if req.Opcode == dns.OpcodeUpdate {
+		resp = s.update(w, req)
+	} else {
+		resp = s.answer(req)
+	}
 	if _, udp := w.LocalAddr().(*net.UDPAddr); udp {
 		resp.Truncate(udpSize(req))
 	}

@@ -29,6 +29,8 @@ type Server struct {
 	records []record
 	serial  uint32
 	aaaa    bool
+	tsig    tsigKey // RFC 2136 updates: see update.go
+	updates int
 }
 
 // Start starts a server serving the given zones (for example
@@ -47,8 +49,8 @@ func Start(zones ...string) (*Server, error) {
 	s.addr = pc.LocalAddr().String()
 	handler := dns.HandlerFunc(s.serveDNS)
 	s.servers = []*dns.Server{
-		{PacketConn: pc, Handler: handler},
-		{Listener: ln, Handler: handler},
+		{PacketConn: pc, Handler: handler, TsigProvider: tsigProvider{s}, MsgAcceptFunc: acceptMsg},
+		{Listener: ln, Handler: handler, TsigProvider: tsigProvider{s}, MsgAcceptFunc: acceptMsg},
 	}
 	for i, srv := range s.servers {
 		if err := s.serve(srv); err != nil {
