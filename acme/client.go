@@ -134,7 +134,7 @@ func (i *Issuer) setSolvers(lc *lego.Client) error {
 		if d.SkipAuthoritativeCheck {
 			opts = append(opts, dns01.DisableAuthoritativeNssPropagationRequirement(), dns01.RecursiveNSsPropagationRequirement())
 		}
-		if err := lc.Challenge.SetDNS01Provider(i.dns, slices.Clip(opts)...); err != nil {
+		if err := lc.Challenge.SetDNS01Provider(i.dns.forLego(), slices.Clip(opts)...); err != nil {
 			return fmt.Errorf("acme: dns-01 solver: %w", err)
 		}
 	}

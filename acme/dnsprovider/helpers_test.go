@@ -1,0 +1,5 @@
+package dnsprovider_test
+
+import "os"
+
+func syscallGetenv(k string) (string, bool) { return os.LookupEnv(k) }
