@@ -82,6 +82,11 @@ type Config struct {
 	// http-01 is preferred for the names the CA offers it for.
 	DNS01 *DNS01
 
+	// DNSPersist01 proves DNS names with one TXT record per name,
+	// published once (dns-persist-01): orders need no DNS write and no
+	// DNS credentials. Nil means off.
+	DNSPersist01 *DNSPersist01
+
 	// HTTP01 solves http-01 challenges by listening on port 80 (or Addr)
 	// while a challenge is pending.
 	HTTP01 *HTTP01

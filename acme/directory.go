@@ -18,6 +18,7 @@ type directory struct {
 	Meta        struct {
 		Profiles                map[string]string `json:"profiles"`
 		ExternalAccountRequired bool              `json:"externalAccountRequired"`
+		CAAIdentities           []string          `json:"caaIdentities"`
 	} `json:"meta"`
 }
 

@@ -71,3 +71,27 @@ func ExampleIssuer_RenewalWindow() {
 		fmt.Println("renew between", start, "and", end, "; ask again in", retry)
 	}
 }
+
+// Renew with no DNS credentials anywhere: print the dns-persist-01 records
+// once, publish them by hand, and every later order writes nothing to DNS.
+func ExampleIssuer_PersistRecords() {
+	iss, err := acme.New(acme.Config{
+		DirectoryURL: acme.LetsEncryptStaging,
+		Email:        "ops@example.com",
+		AgreeTOS:     true,
+		Storage:      acme.DirStorage("/var/lib/nats-autotls"), // the account the records name
+		DNSPersist01: &acme.DNSPersist01{},
+	})
+	if err != nil {
+		log.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	recs, err := iss.PersistRecords(ctx, []string{"nats.example.com", "*.nats.example.com"})
+	if err != nil {
+		log.Fatal(err)
+	}
+	for _, r := range recs {
+		fmt.Println(r) // _validation-persist.nats.example.com. 3600 IN TXT "letsencrypt.org; accounturi=...; policy=wildcard"
+	}
+}

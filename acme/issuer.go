@@ -84,6 +84,11 @@ func copyConfig(cfg Config) Config {
 		h := *cfg.HTTP01
 		cfg.HTTP01 = &h
 	}
+	if cfg.DNSPersist01 != nil {
+		p := *cfg.DNSPersist01
+		p.Resolvers = slices.Clone(p.Resolvers)
+		cfg.DNSPersist01 = &p
+	}
 	return cfg
 }
 

@@ -117,6 +117,9 @@ func (i *Issuer) obtainOnce(ctx context.Context, req *request) ([][]byte, error)
 	if err != nil {
 		return nil, err
 	}
+	if i.usePersist(req) {
+		return i.obtainPersist(ctx, req)
+	}
 	lreq := certificate.ObtainForCSRRequest{
 		CSR:            req.csr,
 		Bundle:         true,

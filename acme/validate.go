@@ -2,6 +2,7 @@ package acme
 
 import (
 	"encoding/base64"
+	"errors"
 	"fmt"
 	"net"
 	"net/url"
@@ -74,9 +75,16 @@ func decodeHMAC(s string) ([]byte, error) {
 }
 
 func checkSolvers(cfg *Config) error {
-	if cfg.DNS01 == nil && cfg.HTTP01 == nil {
+	if cfg.DNS01 == nil && cfg.HTTP01 == nil && cfg.DNSPersist01 == nil {
 		return &ConfigError{Field: "DNS01", Value: "nil",
-			Fix: "set DNS01 (with a libdns or lego provider) or HTTP01 so that challenges can be solved"}
+			Fix: "set DNS01 (with a libdns or lego provider), HTTP01 or DNSPersist01 so that challenges can be solved"}
+	}
+	if p := cfg.DNSPersist01; p != nil {
+		for i, r := range p.Resolvers {
+			if err := checkResolver(r); err != nil {
+				return &ConfigError{Field: fmt.Sprintf("DNSPersist01.Resolvers[%d]", i), Value: r, Fix: `use "host" or "host:port"`}
+			}
+		}
 	}
 	if d := cfg.DNS01; d != nil {
 		if err := checkDNS01(d); err != nil {
@@ -104,13 +112,21 @@ func checkDNS01(d *DNS01) error {
 			Fix: "use positive durations, or zero for the defaults"}
 	}
 	for i, r := range d.Resolvers {
-		host := r
-		if h, _, err := net.SplitHostPort(r); err == nil {
-			host = h
-		}
-		if host == "" || strings.ContainsAny(host, "/ ") {
+		if err := checkResolver(r); err != nil {
 			return &ConfigError{Field: fmt.Sprintf("DNS01.Resolvers[%d]", i), Value: r, Fix: `use "host" or "host:port"`}
 		}
+	}
+	return nil
+}
+
+// checkResolver checks a "host" or "host:port" resolver address.
+func checkResolver(r string) error {
+	host := r
+	if h, _, err := net.SplitHostPort(r); err == nil {
+		host = h
+	}
+	if host == "" || strings.ContainsAny(host, "/ ") {
+		return errors.New("bad resolver")
 	}
 	return nil
 }
