@@ -128,3 +128,14 @@ func TestDNSPersist01RefusesIPAddresses(t *testing.T) {
 	require.ErrorAs(t, err, &ce)
 	require.Contains(t, err.Error(), "HTTP01")
 }
+
+func TestIPAddressWithoutHTTP01IsRefusedBeforeOrdering(t *testing.T) {
+	ca := acmetest.New(t, acmetest.Options{})
+	iss := newIssuer(t, baseConfig(t, ca)) // DNS-01 only
+	_, err := obtain(t, iss, "127.0.0.1")
+	var ce *acme.ConfigError
+	require.ErrorAs(t, err, &ce)
+	require.Equal(t, "HTTP01", ce.Field)
+	require.Contains(t, err.Error(), "127.0.0.1")
+	require.Zero(t, ca.Orders())
+}
