@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -165,9 +166,16 @@ func (f *autoTLSFlags) bundlePath(dir string) string {
 	return filepath.Join(dir, "ca-bundle.pem")
 }
 
-// writeBundle writes the private CA bundle for clients and peers to trust.
+// writeBundle writes the private CA bundle for clients and peers to trust,
+// unless the file already holds it: a node with everything it needs starts
+// from read-only or full storage.
 func (n *node) writeBundle(logger *slog.Logger) error {
-	if err := atomicfile.WriteFile(n.bundlePath, n.manager.TrustBundlePEM(), 0o644); err != nil {
+	bundle := n.manager.TrustBundlePEM()
+	if old, err := os.ReadFile(n.bundlePath); err == nil && bytes.Equal(old, bundle) {
+		logger.Debug("private CA trust bundle unchanged", "path", n.bundlePath)
+		return nil
+	}
+	if err := atomicfile.WriteFile(n.bundlePath, bundle, 0o644); err != nil {
 		return fmt.Errorf("write the private CA bundle: %w", err)
 	}
 	logger.Info("private CA trust bundle written", "path", n.bundlePath)
