@@ -111,4 +111,3 @@ func TestServesFromStorageThatRefusesWrites(t *testing.T) {
 	serial := seedStorage(t, dir)
 	servesWithoutWrites(t, dir, noWrites{tlsmgr.NewFileStorage(dir)}, serial)
 }
-
