@@ -57,6 +57,12 @@ type Config struct {
 	// the private CA signs them too.
 	Issuer Issuer
 
+	// Issuers, if not empty, are issuers for the public roles tried in
+	// order: an order goes to the next one only when the previous one
+	// fails (see [Fallback]). Set Issuer or Issuers, not both. Empty means
+	// Issuer alone.
+	Issuers []Issuer
+
 	// PrivateCA signs the certificates of the mutual-TLS roles (cluster,
 	// gateway, leafnode remote) and supplies the bundle their peers are
 	// verified against. Nil means Start loads the CA stored at
@@ -159,6 +165,13 @@ func (c Config) withDefaults() (Config, error) {
 	if c.Clock == nil {
 		c.Clock = systemClock{}
 	}
+	if len(c.Issuers) > 0 {
+		f, err := NewFallback(c.Issuers...)
+		if err != nil {
+			return Config{}, fmt.Errorf("tlsmgr: config: Issuers: %w", err)
+		}
+		c.Issuer, c.Issuers = f, nil
+	}
 	if c.RenewCheckInterval == 0 {
 		c.RenewCheckInterval = DefaultRenewCheckInterval
 	}
@@ -193,6 +206,9 @@ func (c Config) validate() error {
 	var errs []error
 	errs = append(errs, checkNames("Config.Names", c.Names))
 	errs = append(errs, checkKeyType("Config.KeyType", c.KeyType))
+	if c.Issuer != nil && len(c.Issuers) > 0 {
+		errs = append(errs, errors.New("tlsmgr: config: both Issuer and Issuers are set: put the issuer in Issuers, in the order to try them"))
+	}
 	if c.RenewCheckInterval < 0 {
 		errs = append(errs, fmt.Errorf("tlsmgr: config: RenewCheckInterval %v is negative: use 0 for the default (%v) or a positive duration", c.RenewCheckInterval, DefaultRenewCheckInterval))
 	}

@@ -80,3 +80,15 @@ func ExampleManager_Status() {
 	// [client websocket mqtt leafnode leafnode-remote gateway] [nats.example.com] half-life
 	// [cluster] [10.0.0.1 n1.cluster.internal] half-life
 }
+
+// Fall back to a second CA when the first is down or rate-limits: each
+// order tries the issuers in turn, and the next renewal starts again from
+// the first.
+func ExampleNewFallback() {
+	var letsEncrypt, zeroSSL tlsmgr.Issuer // e.g. two *acme.Issuer
+	m, err := tlsmgr.New(tlsmgr.Config{
+		Names:   []string{"nats.example.com"},
+		Issuers: []tlsmgr.Issuer{letsEncrypt, zeroSSL},
+	})
+	_, _ = m, err
+}

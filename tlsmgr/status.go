@@ -11,6 +11,9 @@ type CertStatus struct {
 	Roles   []Role   `json:"roles"`  // the roles sharing the certificate
 	Names   []string `json:"names"`  // the names it is for
 	Issuer  string   `json:"issuer"` // the issuer's IssuerKey
+	// IssuedBy is the IssuerKey of the issuer that issued the served
+	// certificate when Issuer is a [Fallback] that can tell, else "".
+	IssuedBy string `json:"issued_by,omitempty"`
 	KeyType KeyType  `json:"key_type"`
 	// Served reports whether a certificate is served to handshakes; the
 	// fields up to NotAfter are zero while it is not.
@@ -51,6 +54,7 @@ func (m *Manager) Status() []CertStatus {
 			cs.Issuer = iss.IssuerKey()
 		}
 		cs.NextRenewal, cs.RenewalReason = s.plan(m.clock.Now())
+		cs.IssuedBy = issuedBy(m.issuer(s), s.cur.Load())
 		out = append(out, cs)
 	}
 	return out
@@ -64,6 +68,19 @@ func (m *Manager) CACertificate() *x509.Certificate {
 		return c.Certificate()
 	}
 	return nil
+}
+
+// issuedBy asks a Fallback which member issued v.
+func issuedBy(iss Issuer, v *certVersion) string {
+	f, ok := iss.(*Fallback)
+	if !ok || v == nil {
+		return ""
+	}
+	chain, err := v.parsedChain()
+	if err != nil {
+		return ""
+	}
+	return f.IssuedBy(chain)
 }
 
 // status describes the slot without schedule.
