@@ -66,7 +66,6 @@ func TestFallbackIssuer(t *testing.T) {
 	require.Equal(t, acmeIssuer(t, first, storage).IssuerKey(), status(m).IssuedBy)
 }
 
-
 func TestFallbackErrorRetryAtIsTheEarliest(t *testing.T) {
 	now := time.Now()
 	a, b := &rateLimitError{at: now.Add(time.Hour)}, &rateLimitError{at: now.Add(time.Minute)}

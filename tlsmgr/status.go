@@ -8,13 +8,13 @@ import (
 // CertStatus is a snapshot of one certificate and its renewal schedule.
 // Its JSON form uses snake_case keys and omits zero times.
 type CertStatus struct {
-	Roles   []Role   `json:"roles"`  // the roles sharing the certificate
-	Names   []string `json:"names"`  // the names it is for
-	Issuer  string   `json:"issuer"` // the issuer's IssuerKey
+	Roles  []Role   `json:"roles"`  // the roles sharing the certificate
+	Names  []string `json:"names"`  // the names it is for
+	Issuer string   `json:"issuer"` // the issuer's IssuerKey
 	// IssuedBy is the IssuerKey of the issuer that issued the served
 	// certificate when Issuer is a [Fallback] that can tell, else "".
-	IssuedBy string `json:"issued_by,omitempty"`
-	KeyType KeyType  `json:"key_type"`
+	IssuedBy string  `json:"issued_by,omitempty"`
+	KeyType  KeyType `json:"key_type"`
 	// Served reports whether a certificate is served to handshakes; the
 	// fields up to NotAfter are zero while it is not.
 	Served bool `json:"served"`
