@@ -38,6 +38,8 @@ func (k KeyType) valid() bool {
 const (
 	DefaultRenewCheckInterval = 6 * time.Hour
 	DefaultSkew               = 5 * time.Minute
+	// DefaultStorageCheckInterval is the default StorageCheckInterval.
+	DefaultStorageCheckInterval = time.Minute
 )
 
 // devNames are the names used when Config.Names is empty.
@@ -81,6 +83,24 @@ type Config struct {
 	// [FileStorage] in the "nats-autotls" directory under
 	// [os.UserCacheDir]; New resolves the directory, Start creates it.
 	Storage Storage
+
+	// Cache, if not nil, is a local copy of what this Manager serves (the
+	// certificates and the private CA), for a Storage on the network such
+	// as kvstorage: every certificate served is also written to Cache, and
+	// when Storage cannot be reached (not a missing key, a failure) Start
+	// serves from Cache instead. While Storage cannot be locked nothing is
+	// ordered; once it is back, the Manager adopts Storage's certificate if
+	// it is newer, or writes its own back if Storage's is older or absent.
+	// Nil means no cache.
+	Cache Storage
+
+	// StorageCheckInterval is how often the Manager re-reads its
+	// certificates from Storage, to serve one another Manager stored: a
+	// backstop for Storages that are [Watcher]s (whose watch may miss a
+	// change) and the only way for the others (a FileStorage on a shared
+	// volume). It also writes back what Storage lost or missed (see
+	// Cache). Zero means DefaultStorageCheckInterval (1 minute).
+	StorageCheckInterval time.Duration
 
 	// Logger receives the Manager's logs. Nil means discard.
 	Logger *slog.Logger
@@ -178,6 +198,9 @@ func (c Config) withDefaults() (Config, error) {
 	if c.Skew == 0 {
 		c.Skew = DefaultSkew
 	}
+	if c.StorageCheckInterval == 0 {
+		c.StorageCheckInterval = DefaultStorageCheckInterval
+	}
 	roles := make(map[Role]RoleConfig, len(Roles()))
 	for _, r := range Roles() {
 		rc := c.Roles[r]
@@ -211,6 +234,9 @@ func (c Config) validate() error {
 	}
 	if c.RenewCheckInterval < 0 {
 		errs = append(errs, fmt.Errorf("tlsmgr: config: RenewCheckInterval %v is negative: use 0 for the default (%v) or a positive duration", c.RenewCheckInterval, DefaultRenewCheckInterval))
+	}
+	if c.StorageCheckInterval < 0 {
+		errs = append(errs, fmt.Errorf("tlsmgr: config: StorageCheckInterval %v is negative: use 0 for the default (%v) or a positive duration", c.StorageCheckInterval, DefaultStorageCheckInterval))
 	}
 	if c.Skew < 0 {
 		errs = append(errs, fmt.Errorf("tlsmgr: config: Skew %v is negative: use 0 for the default (%v) or a positive duration", c.Skew, DefaultSkew))

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"time"
 
 	"github.com/nats-autotls/autotls/tlsmgr/privateca"
 )
@@ -28,10 +29,7 @@ func (m *Manager) ensurePrivateCA(ctx context.Context) error {
 	if m.privateCA() != nil {
 		return nil
 	}
-	sc, err := m.loadCA(ctx)
-	if errors.Is(err, fs.ErrNotExist) {
-		sc, err = m.generateCALocked(ctx)
-	}
+	sc, err := m.fleetCA(ctx)
 	if err != nil {
 		return err
 	}
@@ -40,15 +38,75 @@ func (m *Manager) ensurePrivateCA(ctx context.Context) error {
 		return fmt.Errorf("tlsmgr: private CA stored at %s: %w", caStorageKey, err)
 	}
 	m.ca.Store(&caHolder{ca})
+	if m.cfg.Cache != nil {
+		if data, err := json.MarshalIndent(sc, "", "  "); err == nil {
+			if err := m.cacheStore(caStorageKey, data); err != nil {
+				m.log.Warn("tlsmgr: cache the private CA", "error", err)
+			}
+		}
+	}
 	m.log.Info("tlsmgr: private CA ready", "issuer", ca.IssuerKey(), "subject", ca.Certificate().Subject.String())
 	return nil
 }
 
-// generateCALocked takes the private CA's storage lock and returns the CA
-// stored meanwhile by another Manager, or generates and stores one.
-func (m *Manager) generateCALocked(ctx context.Context) (storedCA, error) {
+// fleetCA returns the stored CA, creating it if there is none. A failing
+// storage is retried with backoff until ctx ends, unless Config.Cache
+// holds the CA, which is then used. Contention is never an error: only a
+// corrupt stored CA and the end of ctx are.
+func (m *Manager) fleetCA(ctx context.Context) (storedCA, error) {
+	wait := 50 * time.Millisecond
+	for {
+		sc, err := m.tryFleetCA(ctx)
+		var corrupt *corruptCAError
+		switch {
+		case err == nil:
+			return sc, nil
+		case errors.As(err, &corrupt):
+			return sc, err
+		}
+		if data, cerr := m.loadCached(ctx, caStorageKey); cerr == nil {
+			if jerr := json.Unmarshal(data, &sc); jerr == nil {
+				m.log.Warn("tlsmgr: storage unreachable; using the cached private CA", "error", err)
+				return sc, nil
+			}
+		}
+		t := time.NewTimer(wait)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return sc, fmt.Errorf("tlsmgr: private CA: %w (last attempt: %v)", context.Cause(ctx), err)
+		case <-t.C:
+		}
+		m.log.Warn("tlsmgr: private CA: storage failed; retrying", "error", err, "retry_in", wait)
+		wait = min(2*wait, 10*time.Second)
+	}
+}
+
+// tryFleetCA makes one attempt at reading or creating the stored CA. A
+// stored CA is read without the lock; otherwise it takes the lock, but
+// stops waiting for it as soon as another Manager stores the CA (as a
+// Watcher reports), so that a fleet starting together hands the lock
+// around once, not once per Manager.
+func (m *Manager) tryFleetCA(ctx context.Context) (storedCA, error) {
+	stored, done := m.fleet.waitKey(caStorageKey)
+	defer done()
+	if sc, err := m.loadCA(ctx); !errors.Is(err, fs.ErrNotExist) {
+		return sc, err
+	}
 	const lock = "privateca"
-	if err := m.cfg.Storage.Lock(ctx, lock); err != nil {
+	lctx, cancel := context.WithCancelCause(ctx)
+	defer cancel(nil)
+	go func() {
+		select {
+		case <-stored:
+			cancel(errAdopted)
+		case <-lctx.Done():
+		}
+	}()
+	if err := m.cfg.Storage.Lock(lctx, lock); err != nil {
+		if ctx.Err() == nil && errors.Is(context.Cause(lctx), errAdopted) {
+			return m.loadCA(ctx)
+		}
 		return storedCA{}, fmt.Errorf("tlsmgr: private CA: lock: %w", err)
 	}
 	defer func() { _ = m.cfg.Storage.Unlock(context.WithoutCancel(ctx), lock) }()
@@ -67,9 +125,17 @@ func (m *Manager) loadCA(ctx context.Context) (storedCA, error) {
 		return sc, fmt.Errorf("tlsmgr: private CA: load %s: %w", caStorageKey, err)
 	}
 	if err := json.Unmarshal(data, &sc); err != nil {
-		return sc, fmt.Errorf("tlsmgr: private CA stored at %s is corrupt (%v): delete it to generate a new CA, or restore it", caStorageKey, err)
+		return sc, &corruptCAError{err}
 	}
 	return sc, nil
+}
+
+// corruptCAError reports a stored CA that cannot be parsed: retrying
+// cannot help.
+type corruptCAError struct{ err error }
+
+func (e *corruptCAError) Error() string {
+	return fmt.Sprintf("tlsmgr: private CA stored at %s is corrupt (%v): delete it to generate a new CA, or restore it", caStorageKey, e.err)
 }
 
 // loadOrGenerateCA returns the stored CA, generating and storing one if

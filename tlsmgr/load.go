@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
-	"strings"
 )
 
 // load serves the slot's stored certificate if it is the slot's own (see
@@ -19,7 +18,7 @@ func (m *Manager) load(ctx context.Context, s *slot) {
 	defer s.op.Unlock()
 	iss := m.issuer(s)
 	key := storageKey(iss.IssuerKey(), s.id)
-	v, sc, err := m.loadStored(ctx, key)
+	v, sc, err := m.loadServed(ctx, key)
 	switch {
 	case err == nil:
 		verr := m.checkOwn(s, iss, v)
@@ -50,11 +49,11 @@ func (m *Manager) loadStored(ctx context.Context, key string) (*certVersion, *st
 	return decodeStored(data)
 }
 
-// findInterim looks through every stored certificate for one the slot may
-// serve until its issuer's certificate arrives, and returns the one
-// expiring last, or nil.
+// findInterim looks through the certificates stored for the slot's names
+// (see interimKeys) for one the slot may serve until its issuer's
+// certificate arrives, and returns the one expiring last, or nil.
 func (m *Manager) findInterim(ctx context.Context, s *slot, iss Issuer, skip string) *certVersion {
-	keys, err := m.cfg.Storage.List(ctx, strings.TrimSuffix(certPrefix, "/"), true)
+	keys, err := m.interimKeys(ctx, s)
 	if err != nil {
 		if !errors.Is(err, fs.ErrNotExist) {
 			m.log.Warn("tlsmgr: list stored certificates", "error", err)
@@ -63,7 +62,7 @@ func (m *Manager) findInterim(ctx context.Context, s *slot, iss Issuer, skip str
 	}
 	var best *certVersion
 	for _, k := range keys {
-		if k == skip || !strings.HasSuffix(k, ".json") {
+		if k == skip {
 			continue
 		}
 		v, sc, err := m.loadStored(ctx, k)

@@ -38,6 +38,9 @@ type Manager struct {
 	// by Start.
 	ca atomic.Pointer[caHolder]
 
+	// fleet keeps the Manager in step with others sharing its Storage.
+	fleet fleetState
+
 	// mu guards the fields below.
 	mu      sync.Mutex
 	started bool
@@ -164,6 +167,9 @@ func (m *Manager) launch(ctx, runCtx context.Context) error {
 	defer m.wg.Done()
 	ctx, release := untilClosed(ctx, runCtx)
 	defer release()
+	keys := m.openWatch(runCtx)
+	m.wg.Add(1)
+	go m.watchStorage(runCtx, keys)
 	if err := m.ensurePrivateCA(ctx); err != nil {
 		return err
 	}

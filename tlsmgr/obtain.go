@@ -25,9 +25,12 @@ func (m *Manager) obtain(ctx context.Context, s *slot, reason string, force bool
 	ev := m.event(s, EventObtaining, nil, nil)
 	ev.Reason = reason
 	m.emit(ev)
-	unlock, locked, err := m.lockForOrder(ctx, s)
-	if err != nil {
+	unlock, locked, adopted, err := m.lockOrAdopted(ctx, s, cur, force)
+	switch {
+	case err != nil:
 		return m.fail(ctx, s, err, false)
+	case adopted: // another Manager's certificate, pushed while we waited
+		return nil
 	}
 	defer unlock()
 	if !force && (m.adoptStored(ctx, s, iss, cur) || m.adoptFailure(ctx, s, iss, cur)) {
@@ -192,6 +195,7 @@ func (m *Manager) install(s *slot, v *certVersion, st renewState, interim bool) 
 		close(old.replaced)
 	}
 	s.readyOnce.Do(func() { close(s.ready) })
+	m.cacheCert(s, v, st)
 	m.emit(m.event(s, EventInstalled, v, nil))
 }
 

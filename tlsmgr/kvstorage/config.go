@@ -46,6 +46,13 @@ type Config struct {
 	// JetStream cluster so that losing a server loses no certificate.
 	Replicas int
 
+	// AllowOffline makes New succeed when JetStream cannot be reached: the
+	// buckets are then bound by the first call that reaches it, and calls
+	// fail until then (Lock keeps retrying until its context ends). A
+	// Manager with a [tlsmgr.Config].Cache starts and serves from its cache
+	// meanwhile. A lock bucket whose TTL conflicts with LockLease still
+	// fails New if JetStream is reachable. False means New fails.
+	AllowOffline bool
 	// Logger receives lock renewal failures and skipped foreign keys.
 	// If nil, nothing is logged.
 	Logger *slog.Logger

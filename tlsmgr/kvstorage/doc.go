@@ -53,6 +53,30 @@
 // taken over within about 1.1 leases. Unlock deletes the key only if its
 // revision is still the holder's.
 //
+// On a replicated bucket, a Create that loses a race over the delete
+// marker an Unlock leaves is answered with JetStream's "wrong last
+// sequence" (10164) rather than "key exists": Lock treats every such
+// answer as "held by another", and retries any other failure (JetStream
+// unreachable, a timeout) with backoff, so that it fails only when its
+// context ends.
+//
+// While a Storage holds a lock, its writes under "certificates/" are
+// fenced: a write fails with [ErrFenced], changing nothing, if a held
+// lock has outlived its lease or if the key changed since this Storage
+// read it under the lock. A holder that lost its lock mid-order thus never
+// overwrites the certificate of the holder that took over.
+//
+// # Watching, keys and outages
+//
+// Storage is a [tlsmgr.Watcher]: a Manager watches the bucket and serves a
+// certificate another host stored within milliseconds. Keys longer than
+// [MaxKeyLen] once encoded are refused with a [*KeyTooLongError] before
+// they reach the server, which would otherwise close the connection for
+// good. Calls fail at once with [ErrOffline] while the NATS connection is
+// down; with [Config.AllowOffline], New succeeds even then and binds the
+// buckets later, so that a Manager with a [tlsmgr.Config].Cache starts
+// from its cache.
+//
 // Every Storage of a fleet must use the same lease, since it is a property
 // of the bucket: leave [Config.LockLease] zero to adopt the existing
 // bucket's, or New fails on a mismatch.

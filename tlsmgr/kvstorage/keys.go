@@ -66,3 +66,42 @@ func decodeKey(enc string) (string, error) {
 func isUpperHex(c byte) bool {
 	return '0' <= c && c <= '9' || 'A' <= c && c <= 'F'
 }
+
+// MaxKeyLen is the longest key, or lock name, that Storage accepts, in
+// bytes once encoded for the bucket (each byte outside [A-Za-z0-9_-/]
+// counts three). The subjects JetStream builds from a key must fit in the
+// 4 KB protocol line of nats-server: a longer one makes the server close
+// the connection for good, whatever the client's reconnect settings. So
+// longer keys are refused before they reach it.
+const MaxKeyLen = 3000
+
+// KeyTooLongError reports a key or lock name whose encoded form exceeds
+// [MaxKeyLen].
+type KeyTooLongError struct {
+	Key     string // the key as given
+	Encoded int    // its length in the bucket
+}
+
+// Error names the key's start, both lengths and the fix.
+func (e *KeyTooLongError) Error() string {
+	k := e.Key
+	if len(k) > 64 {
+		k = k[:64] + "..."
+	}
+	return fmt.Sprintf("kvstorage: key %q (%d bytes) is %d bytes once encoded for the bucket, over the limit of %d "+
+		"(nats-server drops a connection whose subjects exceed 4 KB): use shorter names or issuer keys",
+		k, len(e.Key), e.Encoded, MaxKeyLen)
+}
+
+// checkedKey validates key as tlsmgr does, encodes it and refuses it if
+// the bucket cannot hold it.
+func checkedKey(key string) (string, error) {
+	if err := tlsmgr.CheckKey(key); err != nil {
+		return "", err
+	}
+	enc := encodeKey(key)
+	if len(enc) > MaxKeyLen {
+		return "", &KeyTooLongError{Key: key, Encoded: len(enc)}
+	}
+	return enc, nil
+}

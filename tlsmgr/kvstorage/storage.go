@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"os"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/nats-io/nats.go/jetstream"
@@ -19,33 +20,99 @@ import (
 // Storage is a [tlsmgr.Storage] kept in a NATS JetStream key-value bucket,
 // with its locks in a second bucket whose TTL is the lock lease, so that
 // Managers on many hosts share certificates, the ACME account and the
-// private CA with no shared disk. Create it with [New]; the zero value is
-// not usable. Call [Storage.Close] when done, to stop lock renewals.
+// private CA with no shared disk. It is also a [tlsmgr.Watcher]: a
+// certificate one host stores reaches the others in milliseconds. Create
+// it with [New]; the zero value is not usable. Call [Storage.Close] when
+// done, to stop lock renewals.
 //
 // Storage is safe for concurrent use.
 type Storage struct {
-	data   jetstream.KeyValue
-	locks  jetstream.KeyValue
-	lease  time.Duration
+	js     jetstream.JetStream
+	cfg    Config // defaults filled
 	log    *slog.Logger
 	holder string // written into the locks this Storage holds
 
-	// mu guards held and closed.
+	// bound holds the buckets once bound (at New, or with
+	// Config.AllowOffline at the first call that reaches JetStream).
+	bound  atomic.Pointer[buckets]
+	bindMu sync.Mutex // serialises binding
+
+	// mu guards held, closed and seen.
 	mu     sync.Mutex
 	held   map[string]*heldLock
 	closed bool
+	// seen holds the revisions of certificate keys read or written since
+	// the last lock was taken (0: seen absent), for fenced writes.
+	seen map[string]uint64
 }
 
-var _ tlsmgr.Storage = (*Storage)(nil)
+// buckets are the two buckets of a bound Storage.
+type buckets struct {
+	data  jetstream.KeyValue
+	locks jetstream.KeyValue
+	lease time.Duration
+}
+
+var (
+	_ tlsmgr.Storage = (*Storage)(nil)
+	_ tlsmgr.Watcher = (*Storage)(nil)
+)
 
 // New binds to, or creates, the buckets cfg names, through js. It fails if
-// JetStream is unreachable, if cfg is invalid, or if the lock bucket exists
-// with a TTL other than a non-zero cfg.LockLease.
+// cfg is invalid, if the lock bucket exists with a TTL other than a
+// non-zero cfg.LockLease, or, unless cfg.AllowOffline is set, if
+// JetStream is unreachable.
 func New(ctx context.Context, js jetstream.JetStream, cfg Config) (*Storage, error) {
 	cfg, err := cfg.withDefaults()
 	if err != nil {
 		return nil, err
 	}
+	holder, err := holderID()
+	if err != nil {
+		return nil, err
+	}
+	s := &Storage{
+		js: js, cfg: cfg, log: cfg.Logger, holder: holder,
+		held: make(map[string]*heldLock), seen: make(map[string]uint64),
+	}
+	if _, err := s.buckets(ctx); err != nil && (!cfg.AllowOffline || errors.Is(err, errBucketConfig)) {
+		return nil, err
+	}
+	return s, nil
+}
+
+// errBucketConfig marks a bucket whose configuration conflicts with
+// Config: retrying cannot fix it.
+var errBucketConfig = errors.New("bucket configuration conflicts with Config")
+
+// ErrOffline reports a call made while the NATS connection is down: it
+// fails at once rather than wait for a reconnection.
+var ErrOffline = errors.New("kvstorage: NATS connection is down")
+
+// buckets returns the bound buckets, binding them first if needed. It
+// fails at once with [ErrOffline] while the connection is down.
+func (s *Storage) buckets(ctx context.Context) (*buckets, error) {
+	if nc := s.js.Conn(); nc != nil && !nc.IsConnected() {
+		return nil, ErrOffline
+	}
+	if b := s.bound.Load(); b != nil {
+		return b, nil
+	}
+	s.bindMu.Lock()
+	defer s.bindMu.Unlock()
+	if b := s.bound.Load(); b != nil {
+		return b, nil
+	}
+	b, err := bind(ctx, s.js, s.cfg)
+	if err != nil {
+		return nil, err
+	}
+	s.bound.Store(b)
+	return b, nil
+}
+
+// bind opens, or creates, both buckets.
+func bind(ctx context.Context, js jetstream.JetStream, cfg Config) (*buckets, error) {
 	data, err := openBucket(ctx, js, jetstream.KeyValueConfig{
 		Bucket:      cfg.Bucket,
 		Description: "nats-autotls certificates, keys and accounts",
@@ -60,14 +127,7 @@ func New(ctx context.Context, js jetstream.JetStream, cfg Config) (*Storage, err
 	if err != nil {
 		return nil, err
 	}
-	holder, err := holderID()
-	if err != nil {
-		return nil, err
-	}
-	return &Storage{
-		data: data, locks: locks, lease: lease, log: cfg.Logger, holder: holder,
-		held: make(map[string]*heldLock),
-	}, nil
+	return &buckets{data: data, locks: locks, lease: lease}, nil
 }
 
 // openLockBucket binds to or creates the lock bucket and returns it with
@@ -98,8 +158,8 @@ func openLockBucket(ctx context.Context, js jetstream.JetStream, cfg Config) (je
 		return kv, ttl, nil
 	case ttl != lease:
 		return nil, 0, fmt.Errorf("kvstorage: lock bucket %q has TTL %v, not Config.LockLease %v: "+
-			"use the same LockLease on every Storage of the fleet (0 adopts the bucket's), or delete the lock bucket",
-			cfg.LockBucket, ttl, cfg.LockLease)
+			"use the same LockLease on every Storage of the fleet (0 adopts the bucket's), or delete the lock bucket: %w",
+			cfg.LockBucket, ttl, cfg.LockLease, errBucketConfig)
 	}
 	return kv, lease, nil
 }
@@ -132,8 +192,17 @@ func holderID() (string, error) {
 }
 
 // LockLease returns the lock lease in force: a dead holder's lock is free
-// within this time of its last renewal.
-func (s *Storage) LockLease() time.Duration { return s.lease }
+// within this time of its last renewal. Before the buckets are bound (see
+// [Config.AllowOffline]) it is Config.LockLease, or [DefaultLockLease].
+func (s *Storage) LockLease() time.Duration {
+	if b := s.bound.Load(); b != nil {
+		return b.lease
+	}
+	if s.cfg.LockLease != 0 {
+		return s.cfg.LockLease
+	}
+	return DefaultLockLease
+}
 
 // Close stops renewing the locks this Storage holds and releases them,
 // waiting at most one lease. Lock fails after Close; the other methods
@@ -145,7 +214,7 @@ func (s *Storage) Close() error {
 	s.held = make(map[string]*heldLock)
 	s.closed = true
 	s.mu.Unlock()
-	ctx, cancel := context.WithTimeout(context.Background(), s.lease)
+	ctx, cancel := context.WithTimeout(context.Background(), s.LockLease())
 	defer cancel()
 	var errs []error
 	for name, h := range held {

@@ -16,10 +16,21 @@ import (
 // Load returns the value stored at key, or an error matching
 // [fs.ErrNotExist].
 func (s *Storage) Load(ctx context.Context, key string) ([]byte, error) {
-	if err := tlsmgr.CheckKey(key); err != nil {
+	enc, err := checkedKey(key)
+	if err != nil {
 		return nil, fmt.Errorf("kvstorage: load: %w", err)
 	}
-	e, err := s.data.Get(ctx, encodeKey(key))
+	b, err := s.buckets(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("kvstorage: load %q: %w", key, err)
+	}
+	e, err := b.data.Get(ctx, enc)
+	switch {
+	case errors.Is(err, jetstream.ErrKeyNotFound):
+		s.see(key, enc, 0)
+	case err == nil:
+		s.see(key, enc, e.Revision())
+	}
 	if err != nil {
 		return nil, fmt.Errorf("kvstorage: load %q: %w", key, notExist(err))
 	}
@@ -30,23 +41,34 @@ func (s *Storage) Load(ctx context.Context, key string) ([]byte, error) {
 // at all. Like a file system, it refuses a key under a value ("a/b/c" when
 // "a/b" is a value) and a key that holds others ("a" when "a/b" exists);
 // these checks are separate reads, not atomic with the put.
+//
+// While this Storage holds a lock, a write under "certificates/" is
+// fenced: it fails with an error matching [ErrFenced] if a held lock's
+// lease has run out, or if the key changed since this Storage read it
+// under the lock, so that a holder that lost its lock never overwrites
+// the certificate of the holder that took it over.
 func (s *Storage) Store(ctx context.Context, key string, value []byte) error {
-	if err := tlsmgr.CheckKey(key); err != nil {
+	enc, err := checkedKey(key)
+	if err != nil {
 		return fmt.Errorf("kvstorage: store: %w", err)
 	}
-	if err := s.checkStore(ctx, key); err != nil {
+	b, err := s.buckets(ctx)
+	if err != nil {
 		return fmt.Errorf("kvstorage: store %q: %w", key, err)
 	}
-	if _, err := s.data.Put(ctx, encodeKey(key), value); err != nil {
+	if err := s.checkStore(ctx, b, key); err != nil {
+		return fmt.Errorf("kvstorage: store %q: %w", key, err)
+	}
+	if err := s.put(ctx, b, key, enc, value); err != nil {
 		return fmt.Errorf("kvstorage: store %q: %w", key, err)
 	}
 	return nil
 }
 
 // checkStore refuses to store a value under a value or at a directory.
-func (s *Storage) checkStore(ctx context.Context, key string) error {
+func (s *Storage) checkStore(ctx context.Context, b *buckets, key string) error {
 	for parent := range tlsmgr.ParentKeys(key) {
-		isValue, err := s.isValue(ctx, parent)
+		isValue, err := isValue(ctx, b, parent)
 		if err != nil {
 			return err
 		}
@@ -54,7 +76,7 @@ func (s *Storage) checkStore(ctx context.Context, key string) error {
 			return fmt.Errorf("%q is a value, not a directory", parent)
 		}
 	}
-	under, err := s.keysUnder(ctx, encodeKey(key)+".>")
+	under, err := keysUnder(ctx, b, encodeKey(key)+".>")
 	if err != nil {
 		return err
 	}
@@ -65,8 +87,8 @@ func (s *Storage) checkStore(ctx context.Context, key string) error {
 }
 
 // isValue reports whether a value is stored at key.
-func (s *Storage) isValue(ctx context.Context, key string) (bool, error) {
-	_, err := s.data.Get(ctx, encodeKey(key))
+func isValue(ctx context.Context, b *buckets, key string) (bool, error) {
+	_, err := b.data.Get(ctx, encodeKey(key))
 	if errors.Is(err, jetstream.ErrKeyNotFound) {
 		return false, nil
 	}
@@ -76,16 +98,20 @@ func (s *Storage) isValue(ctx context.Context, key string) (bool, error) {
 // Delete removes key and, if key holds other keys, all of them, purging
 // their history. Deleting a missing key is not an error.
 func (s *Storage) Delete(ctx context.Context, key string) error {
-	if err := tlsmgr.CheckKey(key); err != nil {
+	enc, err := checkedKey(key)
+	if err != nil {
 		return fmt.Errorf("kvstorage: delete: %w", err)
 	}
-	enc := encodeKey(key)
-	keys, err := s.keysUnder(ctx, enc, enc+".>")
+	b, err := s.buckets(ctx)
+	if err != nil {
+		return fmt.Errorf("kvstorage: delete %q: %w", key, err)
+	}
+	keys, err := keysUnder(ctx, b, enc, enc+".>")
 	if err != nil {
 		return fmt.Errorf("kvstorage: delete %q: %w", key, err)
 	}
 	for _, k := range keys {
-		if err := s.data.Purge(ctx, k); err != nil {
+		if err := b.data.Purge(ctx, k); err != nil {
 			return fmt.Errorf("kvstorage: delete %q: purge %q: %w", key, k, err)
 		}
 	}
@@ -101,10 +127,18 @@ func (s *Storage) List(ctx context.Context, prefix string, recursive bool) ([]st
 	if err := tlsmgr.CheckPrefix(prefix); err != nil {
 		return nil, fmt.Errorf("kvstorage: list: %w", err)
 	}
+	b, err := s.buckets(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("kvstorage: list %q: %w", prefix, err)
+	}
 	filter, dir := ">", ""
 	if prefix != "" {
-		filter, dir = encodeKey(prefix)+".>", prefix+"/"
-		isValue, err := s.isValue(ctx, prefix)
+		enc, err := checkedKey(prefix)
+		if err != nil {
+			return nil, fmt.Errorf("kvstorage: list: %w", err)
+		}
+		filter, dir = enc+".>", prefix+"/"
+		isValue, err := isValue(ctx, b, prefix)
 		if err != nil {
 			return nil, fmt.Errorf("kvstorage: list %q: %w", prefix, err)
 		}
@@ -112,7 +146,7 @@ func (s *Storage) List(ctx context.Context, prefix string, recursive bool) ([]st
 			return nil, fmt.Errorf("kvstorage: list %q: a value, not a directory", prefix)
 		}
 	}
-	encoded, err := s.keysUnder(ctx, filter)
+	encoded, err := keysUnder(ctx, b, filter)
 	if err != nil {
 		return nil, fmt.Errorf("kvstorage: list %q: %w", prefix, err)
 	}
@@ -131,7 +165,7 @@ func (s *Storage) children(encoded []string, dir string, recursive bool) []strin
 	for _, enc := range encoded {
 		k, err := decodeKey(enc)
 		if err != nil {
-			s.log.Warn("kvstorage: skipping a foreign key", "bucket", s.data.Bucket(), "error", err)
+			s.log.Warn("kvstorage: skipping a foreign key", "bucket", s.cfg.Bucket, "error", err)
 			continue
 		}
 		if !recursive {
@@ -147,18 +181,22 @@ func (s *Storage) children(encoded []string, dir string, recursive bool) []strin
 // Stat describes key. A key that holds other keys has IsTerminal false,
 // Size 0 and a zero Modified time; a value's Modified is when it was put.
 func (s *Storage) Stat(ctx context.Context, key string) (tlsmgr.KeyInfo, error) {
-	if err := tlsmgr.CheckKey(key); err != nil {
+	enc, err := checkedKey(key)
+	if err != nil {
 		return tlsmgr.KeyInfo{}, fmt.Errorf("kvstorage: stat: %w", err)
 	}
-	enc := encodeKey(key)
-	e, err := s.data.Get(ctx, enc)
+	b, err := s.buckets(ctx)
+	if err != nil {
+		return tlsmgr.KeyInfo{}, fmt.Errorf("kvstorage: stat %q: %w", key, err)
+	}
+	e, err := b.data.Get(ctx, enc)
 	if err == nil {
 		return tlsmgr.KeyInfo{Key: key, Modified: e.Created(), Size: int64(len(e.Value())), IsTerminal: true}, nil
 	}
 	if !errors.Is(err, jetstream.ErrKeyNotFound) {
 		return tlsmgr.KeyInfo{}, fmt.Errorf("kvstorage: stat %q: %w", key, err)
 	}
-	under, err := s.keysUnder(ctx, enc+".>")
+	under, err := keysUnder(ctx, b, enc+".>")
 	if err != nil {
 		return tlsmgr.KeyInfo{}, fmt.Errorf("kvstorage: stat %q: %w", key, err)
 	}
@@ -169,10 +207,10 @@ func (s *Storage) Stat(ctx context.Context, key string) (tlsmgr.KeyInfo, error) 
 }
 
 // keysUnder returns the KV keys holding a value that match any of filters.
-func (s *Storage) keysUnder(ctx context.Context, filters ...string) ([]string, error) {
+func keysUnder(ctx context.Context, b *buckets, filters ...string) ([]string, error) {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel() // stops the lister if we return early
-	lister, err := s.data.ListKeysFiltered(ctx, filters...)
+	lister, err := b.data.ListKeysFiltered(ctx, filters...)
 	if err != nil {
 		return nil, err
 	}
