@@ -25,7 +25,7 @@ type autoTLSFlags struct {
 	caTrust    string
 	bundleOut  string
 	background bool
-	logLevel   string
+	logJSON    bool
 	exportDir  string
 	reloadPID  string
 	confirm    string
@@ -62,7 +62,7 @@ func (f *autoTLSFlags) register(fs *flag.FlagSet) {
 	fs.StringVar(&f.caTrust, "autotls_ca_trust", "", "PEM file of further CA certificates to trust next to -autotls_ca_cert while a cluster rotates its CA; SIGHUP re-reads the three files.")
 	fs.StringVar(&f.bundleOut, "autotls_ca_bundle_out", "", "Write the private CA trust bundle (for clients and peers) to this file (default: <storage>/ca-bundle.pem).")
 	fs.BoolVar(&f.background, "autotls_background", false, "Start serving with the certificates at hand and obtain missing ones in the background.")
-	fs.StringVar(&f.logLevel, "autotls_log", "info", "Log level of the certificate manager: debug, info, warn, error.")
+	fs.BoolVar(&f.logJSON, "autotls_log_json", false, "Write the log (nats-server's lines and the certificate manager's) as one JSON object per line, with the keys time, level and msg, instead of nats-server's text format.")
 	fs.StringVar(&f.newCA, "autotls_new_ca", "", "Generate a private CA for a cluster into PREFIX.pem and PREFIX.key (0600) and exit; existing files are never overwritten.")
 	fs.StringVar(&f.statusAddr, "autotls_status", "", "Serve the certificates' status (names, issuer, expiry, next renewal, last error) as JSON at http://ADDR/status.")
 	fs.StringVar(&f.exportDir, "autotls_export", "", "Sidecar mode: run no server; keep PEM files for an external nats-server in this directory (<role>.crt, <role>.key, ca.pem).")

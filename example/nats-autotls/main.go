@@ -42,6 +42,7 @@ import (
 	"github.com/nats-io/nats-server/v2/server"
 
 	"github.com/nats-autotls/autotls/internal/cli"
+	"github.com/nats-autotls/autotls/internal/natslog"
 )
 
 func main() {
@@ -116,22 +117,50 @@ func (p *process) run(ctx context.Context) error {
 	return p.serve(ctx, c)
 }
 
-// serve runs a node: it prepares it, opens the status port, starts it,
-// and then serves until ctx ends, a signal stops it, or the server stops.
+// serve runs a node with the process's log.
 func (p *process) serve(ctx context.Context, c *command) error {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	logger := slog.New(slog.NewTextHandler(p.stderr, &slog.HandlerOptions{Level: parseLevel(c.af.logLevel)}))
-	if p.global {
-		slog.SetDefault(logger)
+	logs, err := p.openLog(c)
+	if err != nil {
+		return err
 	}
+	defer logs.Shutdown()
+	logger := slog.New(logs.Handler())
+	if p.global {
+		slog.SetDefault(logger) // lego and the log package write there too
+	}
+	if err := p.serveNode(ctx, cancel, c, logs, logger); err != nil {
+		logs.Errorf("nats-autotls: %v", err)
+		return err
+	}
+	return nil
+}
 
+// openLog opens the one log of the process: the server's lines and the
+// manager's go where the options say (-l, -s, -r, standard error), at the
+// levels of -D and -V, in the format -autotls_log_json chooses.
+func (p *process) openLog(c *command) (*natslog.Log, error) {
+	o := natslog.FromServerOptions(c.opts, c.af.logJSON)
+	if p.stderr != io.Writer(os.Stderr) {
+		o.Stderr = p.stderr
+	}
+	if p.global {
+		o.OnFatal = func() { os.Exit(1) } // as nats-server's logger does
+	}
+	return natslog.New(o)
+}
+
+// serveNode prepares the node, opens the status port, starts the node,
+// and serves until ctx ends, a signal stops it, or the server stops.
+func (p *process) serveNode(ctx context.Context, cancel context.CancelFunc, c *command, logs *natslog.Log, logger *slog.Logger) error {
 	n, err := prepareNode(ctx, c.opts, &c.af, logger)
 	if err != nil {
 		return err
 	}
+	n.serverLog = logs
 	defer n.close()
-	signals := p.handleSignals(ctx, cancel, n, logger, nil)
+	signals := p.handleSignals(ctx, cancel, n, logger, func() { _ = logs.Reopen() })
 	defer signals.close()
 	if c.af.statusAddr != "" {
 		stopStatus, err := serveStatus(c.af.statusAddr, n, logger)
@@ -153,12 +182,4 @@ func (p *process) serve(ctx context.Context, c *command) error {
 		return runSidecar(ctx, n.manager, &c.af, logger)
 	}
 	return n.serve(ctx, signals.inLameDuck)
-}
-
-func parseLevel(s string) slog.Level {
-	var l slog.Level
-	if err := l.UnmarshalText([]byte(s)); err != nil {
-		return slog.LevelInfo
-	}
-	return l
 }

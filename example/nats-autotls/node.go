@@ -15,6 +15,7 @@ import (
 
 	"github.com/nats-autotls/autotls/acme"
 	"github.com/nats-autotls/autotls/internal/atomicfile"
+	"github.com/nats-autotls/autotls/internal/natslog"
 	"github.com/nats-autotls/autotls/natsopts"
 	"github.com/nats-autotls/autotls/reload"
 	"github.com/nats-autotls/autotls/tlsmgr"
@@ -26,7 +27,11 @@ type node struct {
 	sharedCA   *sharedCA // nil unless -autotls_ca_cert
 	kv         *kvStore  // nil unless -autotls_kv_url
 	bundlePath string
-	sidecar    bool // -autotls_export: no server in this process
+	acmeRoots  string // -autotls_acme_roots, for the ready line
+	sidecar    bool   // -autotls_export: no server in this process
+	// serverLog is the server's logger (the process's one log); nil means
+	// nats-server's own, as ConfigureLogger sets it.
+	serverLog *natslog.Log
 
 	// server is the running server: nil until start has started it (and
 	// always in sidecar mode). Set under mu; read it with srv unless
@@ -69,7 +74,7 @@ func prepareNode(ctx context.Context, opts *server.Options, af *autoTLSFlags, lo
 		return nil, err
 	}
 	return &node{manager: m, opts: opts, sharedCA: shared, kv: kv,
-		bundlePath: af.bundlePath(dir), sidecar: af.exportDir != ""}, nil
+		bundlePath: af.bundlePath(dir), acmeRoots: af.acmeRoots, sidecar: af.exportDir != ""}, nil
 }
 
 // start obtains the certificates (in the background with
@@ -88,9 +93,7 @@ func (n *node) start(ctx context.Context, logger *slog.Logger) error {
 	if err := n.startServer(); err != nil {
 		return err
 	}
-	s := n.srv()
-	logger.Info("nats-autotls ready", "client_url", s.ClientURL(),
-		"try", fmt.Sprintf("nats --tlsca %s -s %s pub demo hi", n.bundlePath, s.ClientURL()))
+	n.logReady(ctx, logger)
 	return nil
 }
 
@@ -208,7 +211,7 @@ func (n *node) startServer() error {
 	if err != nil {
 		return err
 	}
-	s.ConfigureLogger()
+	n.setServerLog(s, n.opts)
 	s.Start()
 	if !s.ReadyForConnections(30 * time.Second) {
 		s.Shutdown()
@@ -236,10 +239,26 @@ func (n *node) reloadConfig(ctx context.Context) error {
 	if err := reload.Options(ctx, n.srv(), newOpts, n.manager); err != nil {
 		return err
 	}
+	// A reload that changed logging options gave the server a logger of
+	// its own: move the one log to the new options and give it back.
+	n.setServerLog(n.srv(), newOpts)
 	n.mu.Lock()
 	n.opts = newOpts
 	n.mu.Unlock()
 	return nil
+}
+
+// setServerLog makes the process's log the server's logger, configured
+// by opts (-l, -D, -V, ...).
+func (n *node) setServerLog(s *server.Server, opts *server.Options) {
+	if n.serverLog == nil {
+		s.ConfigureLogger()
+		return
+	}
+	if err := n.serverLog.Configure(natslog.FromServerOptions(opts, false)); err != nil {
+		n.serverLog.Errorf("Keeping the previous log settings: %v", err)
+	}
+	s.SetLoggerV2(n.serverLog, opts.Debug, opts.Trace, opts.TraceVerbose)
 }
 
 func (n *node) close() {

@@ -56,7 +56,7 @@ func TestBinarySignals(t *testing.T) {
 
 	require.NoError(t, os.WriteFile(conf, fmt.Appendf(nil, "host: 127.0.0.1\nport: %d\nmax_payload: 65536\n", port), 0o600))
 	require.NoError(t, cmd.Process.Signal(syscall.SIGHUP))
-	waitLine(t, lines, "msg=reloaded")
+	waitLine(t, lines, "[INF] reloaded")
 	require.NoError(t, nc.Flush(), "the client survives the reload")
 	fresh, err := nats.Connect(fmt.Sprintf("tls://localhost:%d", port), nats.Secure(&tls.Config{RootCAs: roots}))
 	require.NoError(t, err, "managed TLS still served after the reload")
