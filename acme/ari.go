@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
-	"strconv"
 	"strings"
 	"time"
 
@@ -48,29 +47,10 @@ func (i *Issuer) RenewalWindow(ctx context.Context, leaf *x509.Certificate) (sta
 	if err := i.getJSON(ctx, url, &info, &header); err != nil {
 		return start, end, 0, fmt.Errorf("acme: renewal info: %w", err)
 	}
-	retryAfter = parseRetryAfter(header.Get("Retry-After"), time.Now())
-	if retryAfter < 0 {
-		retryAfter = 0
-	}
+	retryAfter, _ = parseRetryAfter(header.Get("Retry-After"), i.now())
 	start, end = info.SuggestedWindow.Start, info.SuggestedWindow.End
 	if start.IsZero() || end.IsZero() || !end.After(start) {
 		return time.Time{}, time.Time{}, retryAfter, nil
 	}
 	return start, end, retryAfter, nil
-}
-
-// parseRetryAfter parses a Retry-After header, delay-seconds or an
-// HTTP-date, as a duration from now. Empty or invalid gives zero.
-func parseRetryAfter(v string, now time.Time) time.Duration {
-	v = strings.TrimSpace(v)
-	if v == "" {
-		return 0
-	}
-	if s, err := strconv.ParseInt(v, 10, 64); err == nil {
-		return time.Duration(s) * time.Second
-	}
-	if t, err := http.ParseTime(v); err == nil {
-		return t.Sub(now)
-	}
-	return 0
 }

@@ -20,13 +20,18 @@ const (
 // classify turns an error from lego into this package's typed errors
 // where one fits, and otherwise returns err unchanged.
 func classify(err error, now time.Time) error {
+	// The transport already turned 429 and 503 answers into these.
+	var ours *RateLimitError
+	if errors.As(err, &ours) {
+		return ours
+	}
+	var down *UnreachableError
+	if errors.As(err, &down) {
+		return down
+	}
 	var rl *legoacme.RateLimitedError
 	if errors.As(err, &rl) {
-		e := &RateLimitError{Detail: rl.Detail, err: err}
-		if d := parseRetryAfter(rl.RetryAfter, now); d > 0 {
-			e.RetryAfter = now.Add(d)
-		}
-		return e
+		return &RateLimitError{Detail: rl.Detail, RetryAfter: retryAt(rl.RetryAfter, now), err: err}
 	}
 	var pd *legoacme.ProblemDetails
 	if errors.As(err, &pd) && pd.Type == externalAccountRequired {

@@ -4,7 +4,7 @@ import (
 	"context"
 	"fmt"
 	"net"
-	"slices"
+	"net/http"
 	"sort"
 	"strings"
 	"time"
@@ -28,8 +28,9 @@ func (i *Issuer) buildSolvers() {
 	if d := i.cfg.DNS01; d != nil {
 		var inner ctxSolver
 		timeout, interval := dns01.DefaultPropagationTimeout, dns01.DefaultPollingInterval
+		res := newResolver(d.Resolvers)
 		if d.Provider != nil {
-			inner = newLibdnsSolver(d.Provider, d.Zone, i.log)
+			inner = newLibdnsSolver(d.Provider, d.Zone, res, i.log)
 		} else {
 			inner = legoSolver{d.Lego}
 			if pt, ok := d.Lego.(interface {
@@ -44,14 +45,35 @@ func (i *Issuer) buildSolvers() {
 		if d.PollingInterval > 0 {
 			interval = d.PollingInterval
 		}
-		i.dns = &tracker{inner: inner, timeout: timeout, interval: interval, log: i.log}
+		timeout = min(timeout, i.budget.propagation)
+		i.dns = &tracker{inner: inner, kind: "dns-01", timeout: timeout, interval: min(interval, timeout),
+			res: res, authoritative: !d.SkipAuthoritativeCheck, log: i.log}
 		i.solvers = append(i.solvers, i.dns)
 	}
 	if h := i.cfg.HTTP01; h != nil {
 		host, port, _ := net.SplitHostPort(h.Addr) // checked by New
-		i.web = &tracker{inner: legoSolver{http01.NewProviderServer(host, port)}, log: i.log}
+		i.web = &tracker{inner: legoSolver{http01.NewProviderServer(host, port)}, kind: "http-01", log: i.log}
 		i.solvers = append(i.solvers, i.web)
 	}
+}
+
+// legoHTTP returns the HTTP client for lego: a copy of the configured one
+// (lego wraps its Transport in place, and the caller's must stay
+// untouched) whose requests are bounded by the order through caTransport
+// rather than by the client's Timeout.
+func (i *Issuer) legoHTTP() *http.Client {
+	hc := *i.http
+	hc.Timeout = 0
+	hc.Transport = &caTransport{next: transportOf(i.http), now: i.now, cur: i.currentOrder}
+	return &hc
+}
+
+// transportOf returns hc's RoundTripper.
+func transportOf(hc *http.Client) http.RoundTripper {
+	if hc.Transport != nil {
+		return hc.Transport
+	}
+	return http.DefaultTransport
 }
 
 // client returns the lego client, building it and registering or loading
@@ -71,33 +93,27 @@ func (i *Issuer) client(ctx context.Context) (*lego.Client, error) {
 	if err := i.checkDirectory(dir, acct); err != nil {
 		return nil, err
 	}
-	if d := i.cfg.DNS01; d != nil {
-		useResolvers(d.Resolvers)
-	}
-	// lego wraps the client's Transport in place: give it its own copy so
-	// that the caller's client and ours stay untouched.
-	hc := *i.http
 	lc, err := lego.NewClient(&lego.Config{
 		CADirURL:   i.cfg.DirectoryURL,
 		User:       acct,
 		UserAgent:  userAgent,
-		HTTPClient: &hc,
+		HTTPClient: i.legoHTTP(),
 		Certificate: lego.CertificateConfig{
 			KeyType:             certcrypto.EC256, // unused: we send CSRs
-			Timeout:             30 * time.Second,
+			Timeout:             i.budget.request, // the wait for the certificate after finalize
 			OverallRequestLimit: overallRequestLimit,
 			DisableCommonName:   true,
 		},
 	})
 	if err != nil {
-		return nil, classify(fmt.Errorf("acme: client: %w", err), time.Now())
+		return nil, classify(fmt.Errorf("acme: client: %w", err), i.now())
 	}
 	if err := i.setSolvers(lc); err != nil {
 		return nil, err
 	}
 	if acct.reg == nil {
 		if err := i.register(ctx, lc, acct); err != nil {
-			return nil, classify(err, time.Now())
+			return nil, classify(err, i.now())
 		}
 	}
 	i.urlMu.Lock()
@@ -129,12 +145,7 @@ func (i *Issuer) checkDirectory(dir *directory, acct *account) error {
 // setSolvers installs the trackers as lego's challenge providers.
 func (i *Issuer) setSolvers(lc *lego.Client) error {
 	if i.dns != nil {
-		d := i.cfg.DNS01
-		opts := []dns01.ChallengeOption{i.dns.preCheck()}
-		if d.SkipAuthoritativeCheck {
-			opts = append(opts, dns01.DisableAuthoritativeNssPropagationRequirement(), dns01.RecursiveNSsPropagationRequirement())
-		}
-		if err := lc.Challenge.SetDNS01Provider(i.dns.forLego(), slices.Clip(opts)...); err != nil {
+		if err := lc.Challenge.SetDNS01Provider(i.dns.forLego(), i.dns.preCheck()); err != nil {
 			return fmt.Errorf("acme: dns-01 solver: %w", err)
 		}
 	}

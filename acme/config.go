@@ -91,10 +91,34 @@ type Config struct {
 	// while a challenge is pending.
 	HTTP01 *HTTP01
 
+	// OrderTimeout bounds one order, from its first request to the issued
+	// certificate, and every step in it gets a share (T is OrderTimeout):
+	// one ACME request T/10, one DNS provider call T/4 (Present or
+	// CleanUp; one that never returns is abandoned and fails the order
+	// with an error naming the step), the propagation wait of one
+	// challenge T/2 (and at most DNS01.PropagationTimeout), one DNS query
+	// T/60 (at most 10 s), and the wait between two polls of the CA T/60
+	// (at least 1 s: a CA's longer Retry-After on a pending challenge is
+	// shortened to it). An order still running at T fails with a
+	// *TimeoutError naming its step. Zero means [DefaultOrderTimeout]
+	// (10 minutes).
+	OrderTimeout time.Duration
+
+	// Clock tells the time the CA's Retry-After is counted from
+	// ([RateLimitError.RetryAfter], [UnreachableError.RetryAfter]). Nil
+	// means the system clock; a tlsmgr.Clock fits. Deadlines of network
+	// steps always use the system clock.
+	Clock Clock
+
 	// Logger receives order start and finish at info level and details at
 	// debug level; it never receives keys, HMACs, tokens or key
 	// authorizations. Nil means discard.
 	Logger *slog.Logger
+}
+
+// Clock tells the time.
+type Clock interface {
+	Now() time.Time
 }
 
 // ExternalAccountBinding binds the new ACME account to an account you

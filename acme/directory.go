@@ -45,8 +45,9 @@ func (i *Issuer) directory(ctx context.Context) (*directory, error) {
 }
 
 // getJSON GETs url and decodes its JSON body into v. A transport error or
-// a 5xx status is an *UnreachableError. If header is not nil it receives
-// the response headers.
+// a 5xx status is an *UnreachableError and a 429 a *RateLimitError, both
+// with the CA's Retry-After. If header is not nil it receives the response
+// headers.
 func (i *Issuer) getJSON(ctx context.Context, url string, v any, header *http.Header) error {
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
 	if err != nil {
@@ -59,13 +60,16 @@ func (i *Issuer) getJSON(ctx context.Context, url string, v any, header *http.He
 		}
 		return &UnreachableError{URL: url, Err: err}
 	}
+	if resp.StatusCode == http.StatusTooManyRequests || resp.StatusCode == http.StatusServiceUnavailable {
+		return (&caTransport{now: i.now}).refusal(req, resp)
+	}
 	defer resp.Body.Close()
 	body, err := io.ReadAll(io.LimitReader(resp.Body, maxDirectorySize))
 	switch {
 	case err != nil:
 		return &UnreachableError{URL: url, Err: err}
 	case resp.StatusCode >= 500:
-		return &UnreachableError{URL: url, Err: fmt.Errorf("HTTP status %s", resp.Status)}
+		return &UnreachableError{URL: url, Status: resp.StatusCode, Err: fmt.Errorf("HTTP status %s", resp.Status)}
 	case resp.StatusCode != http.StatusOK:
 		return fmt.Errorf("GET %s: HTTP status %s", url, resp.Status)
 	}

@@ -11,20 +11,26 @@ import (
 	legolog "github.com/go-acme/lego/v4/log"
 )
 
-// lego v4 keeps some settings in package variables: its logger and the
-// dns-01 recursive resolvers. This file is the only place that writes
-// them; see "Process-wide state" in the package documentation.
+// lego v4 keeps some settings in package variables: its logger, the
+// dns-01 recursive resolvers and the dns-01 query timeout. This file is
+// the only place that writes them, each at most once per process and
+// before any order can read it, so no lock is ever held across a network
+// wait and no Issuer waits for another. See "Process-wide state" in the
+// package documentation.
 
 // quietLegoOnce replaces lego's logger, once per process, before this
 // package first uses lego.
 var quietLegoOnce sync.Once
 
-// legoResolvers guards lego's dns01 resolver list. Every lego call that
-// may read it (an order, a zone lookup) holds the read lock; changing it
-// takes the write lock, so the write never races with a reader.
+// legoResolvers is lego's dns-01 resolver list: set by the first Issuer
+// with DNS01 in the process (to its Resolvers, or lego's default if it has
+// none) and never changed afterwards. lego still reads it in two places
+// this package cannot reach: the CNAME lookup it makes before its
+// propagation check (whose answer this package ignores: it checks with the
+// Issuer's own resolvers), and a lego DNS provider's own zone lookups.
 var legoResolvers struct {
-	mu      sync.RWMutex
-	applied []string // what was last written; nil: lego's default
+	once    sync.Once
+	applied []string // nil: lego's default (/etc/resolv.conf)
 }
 
 // quietLego routes lego's log lines to [slog.Default] at debug level, with
@@ -33,31 +39,24 @@ func quietLego() {
 	quietLegoOnce.Do(func() { legolog.Logger = legoLogBridge{} })
 }
 
-// useResolvers makes resolvers lego's dns01 recursive resolvers, unless
-// they already are. Empty leaves lego's default (/etc/resolv.conf).
-func useResolvers(resolvers []string) {
-	if len(resolvers) == 0 {
-		return
-	}
-	want := dns01.ParseNameservers(resolvers)
-	legoResolvers.mu.RLock()
-	same := slices.Equal(legoResolvers.applied, want)
-	legoResolvers.mu.RUnlock()
-	if same {
-		return
-	}
-	legoResolvers.mu.Lock()
-	defer legoResolvers.mu.Unlock()
-	// The option writes the package variable and ignores its argument.
-	_ = dns01.AddRecursiveNameservers(want)(nil)
-	legoResolvers.applied = want
+// claimLegoResolvers makes resolvers lego's dns-01 resolvers if no Issuer
+// of this process did so before, and returns those lego uses (nil: its
+// default). Every Issuer with DNS01 calls it in New, before its first
+// order: that orders the single write before every read.
+func claimLegoResolvers(resolvers []string) []string {
+	legoResolvers.once.Do(func() {
+		if len(resolvers) > 0 {
+			legoResolvers.applied = dns01.ParseNameservers(resolvers)
+			// The option writes the package variable and ignores its argument.
+			_ = dns01.AddRecursiveNameservers(legoResolvers.applied)(nil)
+		}
+	})
+	return legoResolvers.applied
 }
 
-// readingLegoGlobals runs f holding the read lock on lego's resolver list.
-func readingLegoGlobals(f func()) {
-	legoResolvers.mu.RLock()
-	defer legoResolvers.mu.RUnlock()
-	f()
+// sameResolvers reports whether lego's resolvers are resolvers.
+func sameResolvers(applied, resolvers []string) bool {
+	return slices.Equal(applied, dns01.ParseNameservers(resolvers))
 }
 
 // legoLogBridge implements lego's StdLogger on top of slog.Default. Its

@@ -4,11 +4,14 @@ import (
 	"context"
 	"crypto"
 	"crypto/x509"
+	"errors"
 	"fmt"
 	"log/slog"
 	"net/http"
 	"slices"
 	"sync"
+	"sync/atomic"
+	"time"
 
 	"github.com/go-acme/lego/v4/lego"
 	"github.com/nats-autotls/autotls/internal/certutil"
@@ -26,6 +29,7 @@ type Issuer struct {
 	cfg     Config
 	key     string // IssuerKey
 	log     *slog.Logger
+	budget  budget // deadlines of each step, from Config.OrderTimeout
 	http    *http.Client
 	solvers []*tracker // every solver, to tie each to the current order
 	dns     *tracker   // nil without DNS01
@@ -37,6 +41,9 @@ type Issuer struct {
 	sem  chan struct{}
 	lc   *lego.Client // built on the first order
 	acct *account
+
+	// cur is the order in progress, for the transport.
+	cur atomic.Pointer[order]
 
 	// dirMu guards dir.
 	dirMu sync.Mutex
@@ -60,8 +67,15 @@ func New(cfg Config) (*Issuer, error) {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	i := &Issuer{cfg: cfg, key: issuerKey(cfg.DirectoryURL), log: log, http: httpClient(&cfg), sem: make(chan struct{}, 1)}
+	i := &Issuer{cfg: cfg, key: issuerKey(cfg.DirectoryURL), log: log, budget: newBudget(cfg.OrderTimeout),
+		http: httpClient(&cfg), sem: make(chan struct{}, 1)}
 	i.buildSolvers()
+	if d := cfg.DNS01; d != nil {
+		if applied := claimLegoResolvers(d.Resolvers); len(d.Resolvers) > 0 && !sameResolvers(applied, d.Resolvers) && d.Lego != nil {
+			log.Warn("acme: lego's process-wide DNS resolvers were set by another Issuer: the lego provider's own zone lookups use those",
+				"lego_resolvers", applied, "resolvers", d.Resolvers)
+		}
+	}
 	if cfg.Storage == nil {
 		log.Warn("acme: no Storage configured: a new ACME account is registered in every process", "directory", cfg.DirectoryURL)
 	}
@@ -91,6 +105,17 @@ func copyConfig(cfg Config) Config {
 	}
 	return cfg
 }
+
+// now reads Config.Clock.
+func (i *Issuer) now() time.Time {
+	if i.cfg.Clock != nil {
+		return i.cfg.Clock.Now()
+	}
+	return time.Now()
+}
+
+// currentOrder returns the order in progress, or nil.
+func (i *Issuer) currentOrder() *order { return i.cur.Load() }
 
 // IssuerKey identifies the CA in storage keys: the directory URL's host
 // and path made safe for a file name, for example
@@ -135,10 +160,12 @@ func (i *Issuer) Obtain(ctx context.Context, names []string) (*Certificate, erro
 // certificate this one renews: the order carries its ARI identifier, so
 // that the CA can exempt the renewal from rate limits.
 //
-// Issue returns when ctx ends, with ctx's error; the order's challenge
-// records are then deleted in the background and the next order of this
-// Issuer waits for that. Errors may be *RateLimitError, *ValidationError,
-// *ConfigError or *UnreachableError.
+// Issue returns when ctx ends, with ctx's error, or when the order has run
+// for Config.OrderTimeout, with a *TimeoutError naming the step it was in;
+// the order's challenge records are then deleted in the background and
+// the next order of this Issuer waits for that (at most one ACME request
+// or poll interval of the budget). Errors may be *RateLimitError,
+// *ValidationError, *ConfigError, *UnreachableError or *TimeoutError.
 func (i *Issuer) Issue(ctx context.Context, key crypto.Signer, names []string, replaces *x509.Certificate) ([][]byte, error) {
 	req, err := i.newRequest(key, names, replaces)
 	if err != nil {
@@ -149,16 +176,25 @@ func (i *Issuer) Issue(ctx context.Context, key crypto.Signer, names []string, r
 	case <-ctx.Done():
 		return nil, fmt.Errorf("acme: obtain %s: waiting for the previous order: %w", req.label, ctx.Err())
 	}
-	o := newOrder(ctx)
+	octx, cancel := context.WithTimeout(ctx, i.budget.order)
+	o := newOrder(octx, i.budget)
 	done := make(chan result, 1)
 	go func() {
 		defer func() { <-i.sem }()
+		defer cancel()
 		done <- i.run(o, req)
 	}()
+	var r result
 	select {
-	case r := <-done:
-		return r.chain, r.err
-	case <-ctx.Done():
+	case r = <-done:
+	case <-octx.Done():
+		r.err = octx.Err()
+	}
+	if r.err != nil && ctx.Err() == nil && errors.Is(octx.Err(), context.DeadlineExceeded) {
+		return nil, &TimeoutError{Names: req.label, Timeout: i.budget.order, Step: o.step.String()}
+	}
+	if r.err != nil && ctx.Err() != nil {
 		return nil, fmt.Errorf("acme: obtain %s: %w", req.label, ctx.Err())
 	}
+	return r.chain, r.err
 }

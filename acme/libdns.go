@@ -7,7 +7,6 @@ import (
 	"sync"
 	"time"
 
-	"github.com/go-acme/lego/v4/challenge/dns01"
 	"github.com/libdns/libdns"
 	"github.com/miekg/dns"
 )
@@ -23,7 +22,8 @@ const challengeTTL = 60 * time.Second
 // a failed append deletes the record it may have written anyway.
 type libdnsSolver struct {
 	provider LibDNSProvider
-	zone     string // configured zone, "" to look it up
+	zone     string    // configured zone, "" to look it up
+	res      *resolver // the Issuer's resolvers
 	log      *slog.Logger
 
 	// mu guards written.
@@ -37,31 +37,35 @@ type written struct {
 	rec  libdns.TXT
 }
 
-func newLibdnsSolver(p LibDNSProvider, zone string, log *slog.Logger) *libdnsSolver {
+func newLibdnsSolver(p LibDNSProvider, zone string, res *resolver, log *slog.Logger) *libdnsSolver {
 	if zone != "" {
 		zone = dns.CanonicalName(zone)
 	}
-	return &libdnsSolver{provider: p, zone: zone, log: log, written: make(map[string]written)}
+	return &libdnsSolver{provider: p, zone: zone, res: res, log: log, written: make(map[string]written)}
 }
 
 // present appends the TXT record for one challenge. The record's name
 // follows CNAMEs from _acme-challenge.<domain>, so a delegated challenge is
 // written in the zone it is delegated to.
-func (s *libdnsSolver) present(ctx context.Context, domain, token, keyAuth string) error {
-	info := dns01.GetChallengeInfo(domain, keyAuth)
-	fqdn := info.EffectiveFQDN
-	zone, err := s.zoneFor(fqdn)
+func (s *libdnsSolver) present(ctx context.Context, o *order, domain, token, keyAuth string) error {
+	fqdn, value := s.res.challengeRecord(ctx, o.budget, domain, keyAuth)
+	zone, err := s.zoneFor(ctx, o.budget, fqdn)
 	if err != nil {
-		return fmt.Errorf("acme: dns-01 present %s: find zone: %w", fqdn, err)
+		return fmt.Errorf("acme: dns-01 present %s: %w", fqdn, err)
 	}
 	id := challengeID(domain, token)
-	w := written{zone: zone, rec: libdns.TXT{Name: libdns.RelativeName(fqdn, zone), TTL: challengeTTL, Text: info.Value}}
+	w := written{zone: zone, rec: libdns.TXT{Name: libdns.RelativeName(fqdn, zone), TTL: challengeTTL, Text: value}}
 	// Remembered before the call: the record may exist even if the call
 	// fails (written, then the response was lost or ctx ended).
 	s.mu.Lock()
 	s.written[id] = w
 	s.mu.Unlock()
-	if _, err := s.provider.AppendRecords(ctx, zone, []libdns.Record{w.rec}); err != nil {
+	_, err = s.provider.AppendRecords(ctx, zone, []libdns.Record{w.rec})
+	if err == nil && ctx.Err() != nil {
+		// Returned after its deadline: the caller has given up on it.
+		err = ctx.Err()
+	}
+	if err != nil {
 		s.undo(id, w)
 		return fmt.Errorf("acme: dns-01 present %s (zone %s): %w", fqdn, zone, err)
 	}
@@ -109,11 +113,11 @@ func (s *libdnsSolver) cleanUp(ctx context.Context, domain, token, _ string) err
 
 // zoneFor returns the configured zone if fqdn is in it, else the zone found
 // by an SOA lookup.
-func (s *libdnsSolver) zoneFor(fqdn string) (string, error) {
+func (s *libdnsSolver) zoneFor(ctx context.Context, b budget, fqdn string) (string, error) {
 	if s.zone != "" && dns.IsSubDomain(s.zone, dns.CanonicalName(fqdn)) {
 		return s.zone, nil
 	}
-	return dns01.FindZoneByFqdn(fqdn)
+	return s.res.findZone(ctx, b, fqdn)
 }
 
 // challengeID identifies one challenge of one order.

@@ -69,6 +69,7 @@ func (i *Issuer) newRequest(key crypto.Signer, names []string, replaces *x509.Ce
 // until lego returns, even if the caller has given up; cancelling o.ctx
 // deletes the order's challenge records at once.
 func (i *Issuer) run(o *order, req *request) result {
+	i.cur.Store(o)
 	for _, t := range i.solvers {
 		t.cur.Store(o)
 	}
@@ -76,6 +77,7 @@ func (i *Issuer) run(o *order, req *request) result {
 		for _, t := range i.solvers {
 			t.cur.Store(nil)
 		}
+		i.cur.Store(nil)
 	}()
 	abandoned := make(chan struct{})
 	stop := context.AfterFunc(o.ctx, func() {
@@ -135,9 +137,9 @@ func (i *Issuer) obtainOnce(ctx context.Context, req *request) ([][]byte, error)
 		lreq.NotAfter = time.Now().Add(i.cfg.Lifetime)
 	}
 	var res *certificate.Resource
-	readingLegoGlobals(func() { res, err = lc.Certificate.ObtainForCSR(lreq) })
+	res, err = lc.Certificate.ObtainForCSR(lreq)
 	if err != nil {
-		return nil, i.wrap(req, classify(err, time.Now()))
+		return nil, i.wrap(req, classify(err, i.now()))
 	}
 	chain, err := certutil.DecodeChain(res.Certificate)
 	if err != nil {
@@ -157,7 +159,7 @@ func (i *Issuer) obtainOnce(ctx context.Context, req *request) ([][]byte, error)
 // typed errors, which say enough.
 func (i *Issuer) wrap(req *request, err error) error {
 	switch err.(type) {
-	case *RateLimitError, *ValidationError, *ConfigError, *UnreachableError:
+	case *RateLimitError, *ValidationError, *ConfigError, *UnreachableError, *TimeoutError:
 		return err
 	}
 	return fmt.Errorf("acme: obtain %s: %w", req.label, err)

@@ -195,10 +195,9 @@ func (i *Issuer) obtainPersist(ctx context.Context, req *request) ([][]byte, err
 			return nil, err
 		}
 	}
-	hc := *i.http
-	core, err := api.New(&hc, userAgent, i.cfg.DirectoryURL, acct.reg.URI, acct.key)
+	core, err := api.New(i.legoHTTP(), userAgent, i.cfg.DirectoryURL, acct.reg.URI, acct.key)
 	if err != nil {
-		return nil, classify(fmt.Errorf("acme: client: %w", err), time.Now())
+		return nil, classify(fmt.Errorf("acme: client: %w", err), i.now())
 	}
 	opts := &api.OrderOptions{Profile: i.cfg.Profile, ReplacesCertID: req.replaces}
 	if i.cfg.Lifetime > 0 {
@@ -206,7 +205,7 @@ func (i *Issuer) obtainPersist(ctx context.Context, req *request) ([][]byte, err
 	}
 	order, err := core.Orders.NewWithOptions(req.names, opts)
 	if err != nil {
-		return nil, classify(err, time.Now())
+		return nil, classify(err, i.now())
 	}
 	for _, u := range order.Authorizations {
 		if err := i.persistAuthorize(ctx, core, u); err != nil {
@@ -215,7 +214,7 @@ func (i *Issuer) obtainPersist(ctx context.Context, req *request) ([][]byte, err
 	}
 	finalized, err := core.Orders.UpdateForCSR(order.Finalize, req.csr.Raw)
 	if err != nil {
-		return nil, classify(err, time.Now())
+		return nil, classify(err, i.now())
 	}
 	finalized.Location = order.Location
 	if order, err = pollOrder(ctx, core, finalized); err != nil {
@@ -223,7 +222,7 @@ func (i *Issuer) obtainPersist(ctx context.Context, req *request) ([][]byte, err
 	}
 	pemChain, _, err := core.Certificates.Get(order.Certificate, true)
 	if err != nil {
-		return nil, classify(err, time.Now())
+		return nil, classify(err, i.now())
 	}
 	return certutil.DecodeChain(pemChain)
 }
@@ -233,7 +232,7 @@ func (i *Issuer) obtainPersist(ctx context.Context, req *request) ([][]byte, err
 func (i *Issuer) persistAuthorize(ctx context.Context, core *api.Core, authzURL string) error {
 	authz, err := core.Authorizations.Get(authzURL)
 	if err != nil {
-		return classify(err, time.Now())
+		return classify(err, i.now())
 	}
 	if authz.Status == legoacme.StatusValid {
 		return nil
@@ -253,12 +252,12 @@ func (i *Issuer) persistAuthorize(ctx context.Context, core *api.Core, authzURL 
 	}
 	i.log.Debug("acme: dns-persist-01: answering challenge", "name", name)
 	if _, err := core.Challenges.New(authz.Challenges[idx].URL); err != nil {
-		return classify(err, time.Now())
+		return classify(err, i.now())
 	}
 	for wait := 50 * time.Millisecond; ; wait = min(2*wait, 2*time.Second) {
 		authz, err = core.Authorizations.Get(authzURL)
 		if err != nil {
-			return classify(err, time.Now())
+			return classify(err, i.now())
 		}
 		switch authz.Status {
 		case legoacme.StatusValid:

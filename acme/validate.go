@@ -7,6 +7,7 @@ import (
 	"net"
 	"net/url"
 	"strings"
+	"time"
 )
 
 // validate checks cfg and fills its defaults. It does no I/O.
@@ -15,7 +16,7 @@ func validate(cfg *Config) error {
 		cfg.DirectoryURL = LetsEncrypt
 	}
 	checks := []func(*Config) error{
-		checkTOS, checkDirectory, checkKeyType, checkEAB, checkSolvers, checkLifetime,
+		checkTOS, checkDirectory, checkKeyType, checkEAB, checkSolvers, checkLifetime, checkOrderTimeout,
 	}
 	for _, check := range checks {
 		if err := check(cfg); err != nil {
@@ -134,6 +135,18 @@ func checkResolver(r string) error {
 func checkLifetime(cfg *Config) error {
 	if cfg.Lifetime < 0 {
 		return &ConfigError{Field: "Lifetime", Value: cfg.Lifetime.String(), Fix: "use a positive duration, or zero for the CA's default"}
+	}
+	return nil
+}
+
+// minOrderTimeout is the shortest OrderTimeout accepted: an order makes
+// about ten requests and waits for the CA at least once.
+const minOrderTimeout = time.Second
+
+func checkOrderTimeout(cfg *Config) error {
+	if cfg.OrderTimeout != 0 && cfg.OrderTimeout < minOrderTimeout {
+		return &ConfigError{Field: "OrderTimeout", Value: cfg.OrderTimeout.String(),
+			Fix: "use at least 1s (a few minutes for a real CA and DNS), or zero for the default " + DefaultOrderTimeout.String()}
 	}
 	return nil
 }
