@@ -62,6 +62,8 @@ type CA struct {
 		n          int
 		retryAfter time.Duration
 	}
+	faults   faults
+	received requestLog
 }
 
 // New starts a CA configured by opts and registers its shutdown with
@@ -92,6 +94,7 @@ func start(tb testing.TB, opts Options) (*CA, error) {
 		return nil, err
 	}
 	c := &CA{profiles: o.Profiles}
+	c.faults.hang = make(chan struct{})
 	if c.DNS, err = dnsFor(o); err != nil {
 		return nil, err
 	}
@@ -107,6 +110,7 @@ func start(tb testing.TB, opts Options) (*CA, error) {
 	c.api = c.wfe.Handler()
 	srv := httptest.NewTLSServer(http.HandlerFunc(c.serveHTTP))
 	tb.Cleanup(srv.Close)
+	tb.Cleanup(func() { close(c.faults.hang) }) // before srv.Close waits for hung requests
 	mgmt := httptest.NewTLSServer(c.wfe.ManagementHandler())
 	tb.Cleanup(mgmt.Close)
 

@@ -35,8 +35,12 @@ const (
 // serveHTTP is the front handler in front of Pebble's API: fault knobs,
 // counters, and the settling that spares lego its 5-second waits.
 func (c *CA) serveHTTP(w http.ResponseWriter, r *http.Request) {
+	c.received.add(r)
 	if c.down.Load() {
 		hangUp(w)
+		return
+	}
+	if c.injectFault(w, r) {
 		return
 	}
 	if r.Method != http.MethodPost {
