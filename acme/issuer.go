@@ -188,7 +188,11 @@ func (i *Issuer) Issue(ctx context.Context, key crypto.Signer, names []string, r
 	select {
 	case r = <-done:
 	case <-octx.Done():
-		r.err = octx.Err()
+		select {
+		case r = <-done: // finished; octx is cancelled after done is sent
+		default:
+			r.err = octx.Err()
+		}
 	}
 	if r.err != nil && ctx.Err() == nil && errors.Is(octx.Err(), context.DeadlineExceeded) {
 		return nil, &TimeoutError{Names: req.label, Timeout: i.budget.order, Step: o.step.String()}
