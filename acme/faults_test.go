@@ -272,4 +272,3 @@ func (neverVisible) AppendRecords(_ context.Context, _ string, recs []libdns.Rec
 func (neverVisible) DeleteRecords(_ context.Context, _ string, recs []libdns.Record) ([]libdns.Record, error) {
 	return recs, nil
 }
-
