@@ -76,6 +76,9 @@ func (m *Manager) buildRoles() {
 		rc := m.cfg.Roles[r]
 		rs := &roleState{role: r, names: rc.Names, verifyPeers: rc.VerifyPeers, peerRoots: rc.PeerRoots}
 		iss := m.roleIssuer(r, rc)
+		if r.Public() && iss != nil {
+			rs.challenge = challengeCertifiers(iss)
+		}
 		key := issuerIdentity(iss) + "|" + string(rc.KeyType) + "|" + strings.Join(rc.Names, ",")
 		s, ok := byKey[key]
 		if !ok {

@@ -156,6 +156,7 @@ func (m *Manager) compose(rs *roleState, p *tls.Config) *tls.Config {
 		c.ClientAuth = tls.RequireAnyClientCert
 		c.VerifyConnection = chain(m.peerVerifier(rs, sideServer), p.VerifyConnection)
 	}
+	rs.answerChallenges(c)
 	return c
 }
 

@@ -16,6 +16,8 @@ type roleState struct {
 	verifyPeers bool
 	peerRoots   *x509.CertPool
 	slot        *slot
+	// challenge answers tls-alpn-01 validations; nil for most roles.
+	challenge []ChallengeCertifier
 	// table is swapped as a whole each time a certificate of the role
 	// changes; handshakes read it without locking.
 	table atomic.Pointer[certTable]
@@ -91,6 +93,9 @@ func hasUpper(s string) bool {
 
 // getCertificate is the role's tls.Config.GetCertificate.
 func (rs *roleState) getCertificate(hello *tls.ClientHelloInfo) (*tls.Certificate, error) {
+	if rs.challenge != nil && isChallengeHello(hello) {
+		return rs.challengeCertificate(hello)
+	}
 	t := rs.table.Load()
 	if t == nil || t.def == nil {
 		return nil, rs.noCertificate()
@@ -137,6 +142,7 @@ func (m *Manager) buildConfig(rs *roleState) *tls.Config {
 		c.ClientAuth = tls.RequireAnyClientCert
 		c.VerifyConnection = m.peerVerifier(rs, sideServer)
 	}
+	rs.answerChallenges(c)
 	return c
 }
 
