@@ -48,19 +48,26 @@ const DefaultLockLease = 10 * time.Second
 // its holder (process id and a random part), creation and expiry time, and
 // renews the expiry every lease/3 while held, from a goroutine that
 // [FileStorage.Unlock] stops. A waiter polls every lease/10 (at least 50
-// ms); a lock whose expiry is more than lease/10 past is stale, left by a
-// holder that died, and the first waiter to see it removes it and competes
-// for it again. So a dead holder's lock is taken over within about
-// 1.2 leases (at most 3 leases, the documented bound). Locks exclude each
-// other across processes and across FileStorage values in one process that
-// share the directory. Clocks of hosts sharing a directory must agree to
-// well within the grace of lease/10.
+// ms); a lock is stale, left by a holder that died, when its expiry is
+// more than lease/10 past, when its expiry is further ahead than a lease
+// and lease/10 (no live holder writes that: the dead holder's clock was
+// fast, or ours stepped back), or when its holder was a process on this
+// host (same boot and PID namespace) that no longer runs. The first waiter
+// to see a stale lock removes it and competes for it again. So a dead
+// holder's lock is taken over at once on its own host and within about
+// 1.2 leases elsewhere (at most 3 leases, the documented bound). A waiter
+// logs, when it starts waiting and then every lease, who holds the lock
+// (holder, host) and until when. Locks exclude each other across processes
+// and across FileStorage values in one process that share the directory.
+// Clocks of hosts sharing a directory must agree to well within the grace
+// of lease/10.
 //
 // FileStorage is safe for concurrent use.
 type FileStorage struct {
 	dir   string
 	lease time.Duration
 	log   *slog.Logger
+	self  processID // this process, recorded in the lock files it writes
 
 	// mu guards held.
 	mu sync.Mutex
@@ -101,6 +108,7 @@ func NewFileStorage(dir string, opts ...FileStorageOption) *FileStorage {
 		lease: DefaultLockLease,
 		log:   slog.New(slog.DiscardHandler),
 		held:  make(map[string]*heldLock),
+		self:  currentProcess(),
 	}
 	for _, o := range opts {
 		o(s)

@@ -174,7 +174,12 @@ func TestFileStorageStaleLockFiles(t *testing.T) {
 		"holder": "1-dead", "created": time.Now().Add(-time.Hour), "expires": time.Now().Add(-time.Minute),
 	})
 	live, _ := json.Marshal(map[string]any{
-		"holder": "1-live", "created": time.Now(), "expires": time.Now().Add(time.Hour),
+		"holder": "1-live", "created": time.Now(), "expires": time.Now().Add(fileLease),
+	})
+	// A dead holder whose clock was an hour fast, or a clock stepped back:
+	// no live holder writes an expiry further ahead than a lease.
+	farAhead, _ := json.Marshal(map[string]any{
+		"holder": "1-dead", "created": time.Now().Add(time.Hour), "expires": time.Now().Add(time.Hour + fileLease),
 	})
 	tests := []struct {
 		name     string
@@ -186,6 +191,7 @@ func TestFileStorageStaleLockFiles(t *testing.T) {
 		{"unreadable and old", []byte("{trunc"), time.Hour, true},
 		{"unreadable and fresh (being written)", []byte(""), 0, false},
 		{"live record", live, 0, false},
+		{"expiry an hour ahead", farAhead, 0, true},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

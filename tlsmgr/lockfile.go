@@ -20,6 +20,9 @@ type lockRecord struct {
 	Holder  string    `json:"holder"`
 	Created time.Time `json:"created"`
 	Expires time.Time `json:"expires"`
+	// Process identifies the holder's process, so that a waiter on the
+	// same host can tell that it died; empty where the platform cannot.
+	Process processID `json:"process,omitzero"`
 }
 
 // heldLock is a lock this FileStorage holds and the goroutine renewing it.
@@ -54,7 +57,7 @@ func (s *FileStorage) Lock(ctx context.Context, name string) error {
 		return fmt.Errorf("tlsmgr: file storage: lock %q: %w", name, err)
 	}
 	holder := newHolderID()
-	waiting := false
+	var logged time.Time // when the wait was last logged
 	for {
 		rec, ok, err := s.tryCreateLock(path, holder)
 		if err != nil {
@@ -67,14 +70,35 @@ func (s *FileStorage) Lock(ctx context.Context, name string) error {
 		if s.removeIfStale(path) {
 			continue
 		}
-		if !waiting {
-			s.log.DebugContext(ctx, "waiting for lock", "name", name, "path", path)
-			waiting = true
+		if time.Since(logged) >= s.waitLogInterval() {
+			s.logWait(ctx, name, path, logged.IsZero())
+			logged = time.Now()
 		}
 		if err := sleepCtx(ctx, s.pollInterval()); err != nil {
 			return fmt.Errorf("tlsmgr: file storage: lock %q: %w", name, err)
 		}
 	}
+}
+
+// logWait logs who holds the lock a waiter waits for and until when.
+func (s *FileStorage) logWait(ctx context.Context, name, path string, first bool) {
+	msg := "still waiting for lock"
+	if first {
+		msg = "waiting for lock"
+	}
+	rec, _, err := readLock(path)
+	if err != nil {
+		s.log.InfoContext(ctx, msg, "name", name, "path", path, "holder", "unknown (lock file being written or unreadable)")
+		return
+	}
+	s.log.InfoContext(ctx, msg, "name", name, "path", path, "holder", rec.Holder, "host", rec.Process.Host,
+		"held_since", rec.Created, "until", rec.Expires)
+}
+
+// waitLogInterval is how often a waiter logs that it still waits: every
+// lease, at least every 100 ms.
+func (s *FileStorage) waitLogInterval() time.Duration {
+	return max(s.lease, 100*time.Millisecond)
 }
 
 // Unlock releases the lock called name: it stops the lease renewal and
@@ -127,7 +151,7 @@ func (s *FileStorage) tryCreateLock(path, holder string) (rec lockRecord, ok boo
 		return rec, false, err
 	}
 	now := time.Now()
-	rec = lockRecord{Holder: holder, Created: now, Expires: now.Add(s.lease)}
+	rec = lockRecord{Holder: holder, Created: now, Expires: now.Add(s.lease), Process: s.self}
 	data, _ := json.Marshal(rec)
 	err = errors.Join(f.Chmod(0o600), writeAll(f, data), f.Sync(), f.Close())
 	if err != nil {
@@ -162,20 +186,28 @@ func readLock(path string) (rec lockRecord, modified time.Time, err error) {
 	return rec, fi.ModTime(), nil
 }
 
-// isStale reports whether the lock file at path was left by a dead holder:
-// its expiry is more than the grace past, or, if it cannot be read, it was
-// last written more than a lease and the grace ago.
-func (s *FileStorage) isStale(path string) (stale, missing bool) {
+// isStale reports whether the lock file at path was left by a dead holder
+// and why: its expiry is more than the grace past; its expiry is further
+// ahead than a lease and the grace, which no live holder writes (its clock
+// was fast, or ours stepped back); its holder was a process on this host
+// that has exited; or, if it cannot be read, it was last written more than
+// a lease and the grace ago.
+func (s *FileStorage) isStale(path string) (stale bool, why string, missing bool) {
 	rec, modified, err := readLock(path)
 	now := time.Now()
 	switch {
 	case errors.Is(err, fs.ErrNotExist):
-		return false, true
+		return false, "", true
 	case err != nil:
-		return !modified.IsZero() && now.After(modified.Add(s.lease+s.grace())), false
-	default:
-		return now.After(rec.Expires.Add(s.grace())), false
+		return !modified.IsZero() && now.After(modified.Add(s.lease+s.grace())), "unreadable and not written for a lease", false
+	case now.After(rec.Expires.Add(s.grace())):
+		return true, "expired", false
+	case rec.Expires.After(now.Add(s.lease + s.grace())):
+		return true, "expiry further ahead than the lease allows (the holder's clock is fast, or ours stepped back)", false
+	case s.self.outlived(rec.Process):
+		return true, "its holder's process has exited", false
 	}
+	return false, "", false
 }
 
 // removeIfStale removes the lock file at path if it is stale and reports
@@ -183,7 +215,7 @@ func (s *FileStorage) isStale(path string) (stale, missing bool) {
 // serialised by an exclusive takeover file, so that a waiter cannot remove
 // a lock that another waiter has just taken over.
 func (s *FileStorage) removeIfStale(path string) bool {
-	if stale, missing := s.isStale(path); missing || !stale {
+	if stale, _, missing := s.isStale(path); missing || !stale {
 		return missing
 	}
 	guard := path + ".takeover"
@@ -194,18 +226,19 @@ func (s *FileStorage) removeIfStale(path string) bool {
 	}
 	_ = g.Close()
 	defer os.Remove(guard)
-	stale, missing := s.isStale(path)
+	stale, why, missing := s.isStale(path)
 	if missing {
 		return true
 	}
 	if !stale {
 		return false
 	}
+	rec, _, _ := readLock(path)
 	if err := os.Remove(path); err != nil && !errors.Is(err, fs.ErrNotExist) {
 		s.log.Warn("remove stale lock", "path", path, "error", err)
 		return false
 	}
-	s.log.Info("took over stale lock", "path", path)
+	s.log.Info("took over stale lock", "path", path, "reason", why, "holder", rec.Holder, "until", rec.Expires)
 	return true
 }
 

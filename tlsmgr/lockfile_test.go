@@ -4,7 +4,9 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"log/slog"
 	"os"
+	"strings"
 	"testing"
 	"time"
 
@@ -65,5 +67,52 @@ func TestFileStorageLockHolderKilled(t *testing.T) {
 	took := time.Since(killed)
 	t.Logf("lock taken over %v after SIGKILL (lease %v)", took.Round(time.Millisecond), killLease)
 	require.Less(t, took, 3*killLease, "documented takeover bound")
+	require.Less(t, took, killLease, "a holder on this host that exited is seen at once, not after its lease")
 	require.NoError(t, s.Unlock(ctx, "x"))
 }
+
+// TestLockWaiterLogsHolder (issue 12, fault 6): a waiter logs, when it
+// starts waiting and then every lease, who holds the lock and until when.
+func TestLockWaiterLogsHolder(t *testing.T) {
+	dir := t.TempDir()
+	const lease = 200 * time.Millisecond
+	holder := tlsmgr.NewFileStorage(dir, tlsmgr.WithLockLease(lease))
+	require.NoError(t, holder.Lock(t.Context(), "x"))
+	rec := readLockFile(t, dir, "x")
+
+	lines := make(chan string, 100)
+	waiter := tlsmgr.NewFileStorage(dir, tlsmgr.WithLockLease(lease), tlsmgr.WithStorageLogger(slog.New(lineHandler{lines})))
+	ctx, cancel := context.WithTimeout(t.Context(), 20*time.Second)
+	defer cancel()
+	locked := make(chan error, 1)
+	go func() { locked <- waiter.Lock(ctx, "x") }()
+	for _, want := range []string{"msg=\"waiting for lock\"", "msg=\"still waiting for lock\"", "msg=\"still waiting for lock\""} {
+		select {
+		case line := <-lines:
+			require.Contains(t, line, want)
+			require.Contains(t, line, "holder="+rec["holder"].(string))
+			require.Contains(t, line, "until=")
+			require.Contains(t, line, "host=")
+		case <-ctx.Done():
+			t.Fatalf("no %s line", want)
+		}
+	}
+	require.NoError(t, holder.Unlock(ctx, "x"))
+	require.NoError(t, <-locked)
+	require.NoError(t, waiter.Unlock(ctx, "x"))
+}
+
+// lineHandler sends each log record, formatted as text, on a channel.
+type lineHandler struct{ lines chan<- string }
+
+func (lineHandler) Enabled(context.Context, slog.Level) bool { return true }
+func (h lineHandler) Handle(ctx context.Context, r slog.Record) error {
+	var b strings.Builder
+	if err := slog.NewTextHandler(&b, nil).Handle(ctx, r); err != nil {
+		return err
+	}
+	h.lines <- b.String()
+	return nil
+}
+func (h lineHandler) WithAttrs([]slog.Attr) slog.Handler { return h }
+func (h lineHandler) WithGroup(string) slog.Handler      { return h }

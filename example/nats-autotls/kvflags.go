@@ -58,7 +58,7 @@ func (k *kvStore) close() {
 // named, else the directory.
 func (f *autoTLSFlags) openStorage(ctx context.Context, dir string, logger *slog.Logger) (tlsmgr.Storage, *kvStore, error) {
 	if f.kvURL == "" {
-		return tlsmgr.NewFileStorage(dir), nil, nil
+		return tlsmgr.NewFileStorage(dir, tlsmgr.WithStorageLogger(logger)), nil, nil
 	}
 	kv, err := f.openKV(ctx, logger)
 	if err != nil {
