@@ -46,12 +46,22 @@ func oneOf(p Provider, s Settings, groups ...[]string) error {
 			return nil
 		}
 	}
-	alts := make([]string, len(groups))
-	for i, g := range groups {
+	missing := groups[0][0]
+	for _, k := range groups[0] {
+		if s[k] == "" {
+			missing = k
+			break
+		}
+	}
+	f, _ := p.Field(missing)
+	if len(groups) == 1 {
+		return &MissingFieldError{Provider: p.Name, Field: f, Alternatives: "with " + strings.Join(groups[0], " and ")}
+	}
+	alts := make([]string, len(groups)-1)
+	for i, g := range groups[1:] {
 		alts[i] = strings.Join(g, " and ")
 	}
-	f, _ := p.Field(groups[0][0])
-	return &MissingFieldError{Provider: p.Name, Field: f, Alternatives: "or " + strings.Join(alts[1:], ", or ")}
+	return &MissingFieldError{Provider: p.Name, Field: f, Alternatives: "or " + strings.Join(alts, ", or ")}
 }
 
 // sequenceField is the pause between the authorizations of an order for
@@ -80,6 +90,14 @@ func setSequence(p Provider, s Settings, d *time.Duration) error {
 	return nil
 }
 
+// checkMode accepts lego's "RAW" mode or none.
+func checkMode(p Provider, s Settings) error {
+	if m := s["mode"]; m != "" && m != "RAW" {
+		return &InvalidFieldError{Provider: p.Name, Field: "mode", Value: m, Reason: `use "RAW" or leave it empty`}
+	}
+	return nil
+}
+
 func cloudflareProvider() Provider {
 	p := Provider{Name: "cloudflare", Fields: []Field{
 		{Key: "api_token", Env: "CLOUDFLARE_DNS_API_TOKEN", Secret: true, Doc: "API token with Zone:DNS:Edit permission"},
@@ -87,10 +105,8 @@ func cloudflareProvider() Provider {
 		{Key: "email", Env: "CLOUDFLARE_EMAIL", Doc: "account e-mail, with api_key (legacy global key)"},
 		{Key: "api_key", Env: "CLOUDFLARE_API_KEY", Secret: true, Doc: "global API key, with email (legacy)"},
 	}}
+	p.validate = func(s Settings) error { return oneOf(p, s, []string{"api_token"}, []string{"email", "api_key"}) }
 	p.open = func(s Settings) (acme.LegoProvider, error) {
-		if err := oneOf(p, s, []string{"api_token"}, []string{"email", "api_key"}); err != nil {
-			return nil, err
-		}
 		c := cloudflare.NewDefaultConfig()
 		c.AuthToken, c.ZoneToken, c.AuthEmail, c.AuthKey = s["api_token"], s["zone_token"], s["email"], s["api_key"]
 		return wrap(cloudflare.NewDNSProviderConfig(c))
@@ -108,10 +124,13 @@ func route53Provider() Provider {
 		{Key: "assume_role_arn", Env: "AWS_ASSUME_ROLE_ARN", Doc: "role to assume"},
 		{Key: "external_id", Env: "AWS_EXTERNAL_ID", Doc: "external ID for assume_role_arn"},
 	}}
-	p.open = func(s Settings) (acme.LegoProvider, error) {
+	p.validate = func(s Settings) error {
 		if (s["access_key_id"] == "") != (s["secret_access_key"] == "") {
-			return nil, oneOf(p, s, []string{"access_key_id", "secret_access_key"})
+			return oneOf(p, s, []string{"access_key_id", "secret_access_key"})
 		}
+		return nil
+	}
+	p.open = func(s Settings) (acme.LegoProvider, error) {
 		c := route53.NewDefaultConfig()
 		c.AccessKeyID, c.SecretAccessKey, c.SessionToken = s["access_key_id"], s["secret_access_key"], s["session_token"]
 		if s["region"] != "" {
@@ -169,12 +188,10 @@ func gcloudProvider() Provider {
 		{Key: "service_account", Env: "GCE_SERVICE_ACCOUNT", Secret: true, Doc: "service account key (JSON); or service_account_file"},
 		{Key: "project", Env: "GCE_PROJECT", Doc: "project, with Application Default Credentials when no service_account is given"},
 	}}
+	p.validate = func(s Settings) error { return oneOf(p, s, []string{"service_account"}, []string{"project"}) }
 	p.open = func(s Settings) (acme.LegoProvider, error) {
 		if s["service_account"] != "" {
 			return wrap(gcloud.NewDNSProviderServiceAccountKey([]byte(s["service_account"])))
-		}
-		if err := oneOf(p, s, []string{"service_account"}, []string{"project"}); err != nil {
-			return nil, err
 		}
 		return wrap(gcloud.NewDNSProviderCredentials(s["project"]))
 	}
@@ -186,10 +203,8 @@ func hetznerProvider() Provider {
 		{Key: "api_token", Env: "HETZNER_API_TOKEN", Secret: true, Doc: "Hetzner Cloud API token"},
 		{Key: "api_key", Env: "HETZNER_API_KEY", Secret: true, Doc: "legacy DNS Console API key"},
 	}}
+	p.validate = func(s Settings) error { return oneOf(p, s, []string{"api_token"}, []string{"api_key"}) }
 	p.open = func(s Settings) (acme.LegoProvider, error) {
-		if err := oneOf(p, s, []string{"api_token"}, []string{"api_key"}); err != nil {
-			return nil, err
-		}
 		c := hetzner.NewDefaultConfig()
 		c.APIToken, c.APIKey = s["api_token"], s["api_key"]
 		return wrap(hetzner.NewDNSProviderConfig(c))
@@ -207,11 +222,11 @@ func ovhProvider() Provider {
 		{Key: "client_secret", Env: "OVH_CLIENT_SECRET", Secret: true, Doc: "OAuth2 client secret"},
 		{Key: "access_token", Env: "OVH_ACCESS_TOKEN", Secret: true, Doc: "access token"},
 	}}
+	p.validate = func(s Settings) error {
+		return oneOf(p, s, []string{"application_key", "application_secret", "consumer_key"},
+			[]string{"client_id", "client_secret"}, []string{"access_token"})
+	}
 	p.open = func(s Settings) (acme.LegoProvider, error) {
-		if err := oneOf(p, s, []string{"application_key", "application_secret", "consumer_key"},
-			[]string{"client_id", "client_secret"}, []string{"access_token"}); err != nil {
-			return nil, err
-		}
 		c := ovh.NewDefaultConfig()
 		c.APIEndpoint = s["endpoint"]
 		c.ApplicationKey, c.ApplicationSecret, c.ConsumerKey = s["application_key"], s["application_secret"], s["consumer_key"]
@@ -229,10 +244,8 @@ func gandiv5Provider() Provider {
 		{Key: "personal_access_token", Env: "GANDIV5_PERSONAL_ACCESS_TOKEN", Secret: true, Doc: "personal access token"},
 		{Key: "api_key", Env: "GANDIV5_API_KEY", Secret: true, Doc: "API key (deprecated by Gandi)"},
 	}}
+	p.validate = func(s Settings) error { return oneOf(p, s, []string{"personal_access_token"}, []string{"api_key"}) }
 	p.open = func(s Settings) (acme.LegoProvider, error) {
-		if err := oneOf(p, s, []string{"personal_access_token"}, []string{"api_key"}); err != nil {
-			return nil, err
-		}
 		c := gandiv5.NewDefaultConfig()
 		c.PersonalAccessToken, c.APIKey = s["personal_access_token"], s["api_key"]
 		return wrap(gandiv5.NewDNSProviderConfig(c))
@@ -263,10 +276,14 @@ func rfc2136Provider() Provider {
 		{Key: "zones", Env: "DNSUPDATE_ZONES", Doc: "comma-separated zones to update (default: found by SOA lookup)"},
 		sequenceField("DNSUPDATE_SEQUENCE_INTERVAL"),
 	}}
-	p.open = func(s Settings) (acme.LegoProvider, error) {
+	p.validate = func(s Settings) error {
 		if (s["tsig_key"] == "") != (s["tsig_secret"] == "") {
-			return nil, oneOf(p, s, []string{"tsig_key", "tsig_secret"})
+			return oneOf(p, s, []string{"tsig_key", "tsig_secret"})
 		}
+		var d time.Duration
+		return setSequence(p, s, &d)
+	}
+	p.open = func(s Settings) (acme.LegoProvider, error) {
 		c := rfc2136.NewDefaultConfig()
 		c.Nameserver, c.TSIGKey, c.TSIGSecret = s["nameserver"], s["tsig_key"], s["tsig_secret"]
 		if s["tsig_algorithm"] != "" {
@@ -289,10 +306,14 @@ func execProvider() Provider {
 		{Key: "mode", Env: "EXEC_MODE", Doc: `"RAW" passes domain, token and key authorization instead`},
 		sequenceField("EXEC_SEQUENCE_INTERVAL"),
 	}}
-	p.open = func(s Settings) (acme.LegoProvider, error) {
-		if m := s["mode"]; m != "" && m != "RAW" {
-			return nil, &InvalidFieldError{Provider: p.Name, Field: "mode", Value: m, Reason: `use "RAW" or leave it empty`}
+	p.validate = func(s Settings) error {
+		if err := checkMode(p, s); err != nil {
+			return err
 		}
+		var d time.Duration
+		return setSequence(p, s, &d)
+	}
+	p.open = func(s Settings) (acme.LegoProvider, error) {
 		c := exec.NewDefaultConfig()
 		c.Program, c.Mode = s["program"], s["mode"]
 		if err := setSequence(p, s, &c.SequenceInterval); err != nil {
@@ -310,14 +331,15 @@ func httpreqProvider() Provider {
 		{Key: "username", Env: "HTTPREQ_USERNAME", Doc: "basic auth user"},
 		{Key: "password", Env: "HTTPREQ_PASSWORD", Secret: true, Doc: "basic auth password"},
 	}}
-	p.open = func(s Settings) (acme.LegoProvider, error) {
+	p.validate = func(s Settings) error {
 		u, err := url.Parse(s["endpoint"])
 		if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
-			return nil, &InvalidFieldError{Provider: p.Name, Field: "endpoint", Value: s["endpoint"], Reason: "use an http:// or https:// URL"}
+			return &InvalidFieldError{Provider: p.Name, Field: "endpoint", Value: s["endpoint"], Reason: "use an http:// or https:// URL"}
 		}
-		if m := s["mode"]; m != "" && m != "RAW" {
-			return nil, &InvalidFieldError{Provider: p.Name, Field: "mode", Value: m, Reason: `use "RAW" or leave it empty`}
-		}
+		return checkMode(p, s)
+	}
+	p.open = func(s Settings) (acme.LegoProvider, error) {
+		u, _ := url.Parse(s["endpoint"]) // checked by validate
 		c := httpreq.NewDefaultConfig()
 		c.Endpoint, c.Mode, c.Username, c.Password = u, s["mode"], s["username"], s["password"]
 		return wrap(httpreq.NewDNSProviderConfig(c))

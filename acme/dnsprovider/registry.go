@@ -46,6 +46,9 @@ type Provider struct {
 	Fields []Field
 
 	open func(Settings) (acme.LegoProvider, error)
+	// validate checks what open checks before it builds lego's config;
+	// nil means nothing more than the fields.
+	validate func(Settings) error
 }
 
 // Field returns the field with the given key.
@@ -124,7 +127,7 @@ func (r *Registry) Open(name string, settings Settings) (acme.LegoProvider, erro
 		}
 		return lp, nil
 	}
-	if err := p.check(settings); err != nil {
+	if err := r.Check(name, settings); err != nil {
 		return nil, err
 	}
 	lp, err := p.open(settings)
@@ -132,6 +135,29 @@ func (r *Registry) Open(name string, settings Settings) (acme.LegoProvider, erro
 		return nil, err
 	}
 	return lp, nil
+}
+
+// Check reports what [Registry.Open] would refuse in settings (an
+// unknown provider, an unknown or missing setting, an invalid value)
+// without opening the provider: no network, no files.
+func (r *Registry) Check(name string, settings Settings) error {
+	p, ok := r.Lookup(name)
+	if !ok {
+		if r.envOnly == nil {
+			return &UnknownProviderError{Name: name, Known: r.Names()}
+		}
+		if len(settings) > 0 {
+			return &UnknownFieldError{Provider: name, Field: firstKey(settings), EnvOnly: true}
+		}
+		return nil
+	}
+	if err := p.check(settings); err != nil {
+		return err
+	}
+	if p.validate != nil {
+		return p.validate(settings)
+	}
+	return nil
 }
 
 // check refuses unknown keys and missing required fields.

@@ -1,0 +1,176 @@
+package config
+
+import (
+	"flag"
+	"net"
+	"strings"
+
+	"github.com/nats-io/nats-server/v2/server"
+
+	"github.com/nats-autotls/autotls/acme/dnsprovider"
+)
+
+// Input names the sources of a configuration.
+type Input struct {
+	// ConfigFile is nats.conf, whose autotls block is read. Empty means
+	// no file.
+	ConfigFile string
+
+	// Environ is the environment as os.Environ returns it: the NATS_AUTOTLS_*
+	// variables, and the documented variables of the chosen DNS provider.
+	// Nil means none.
+	Environ []string
+
+	// Flags is the parsed command line, with [RegisterFlags]' flags: only
+	// the flags set on it count. Nil means none.
+	Flags *flag.FlagSet
+
+	// Options are nats-server's options from the same file and flags: the
+	// names of the certificates default to the listeners' advertised names.
+	// Nil means no names are derived.
+	Options *server.Options
+
+	// Providers checks the DNS provider's settings. Nil means
+	// dnsprovider.New().
+	Providers *dnsprovider.Registry
+
+	// ReadFile reads secret files. Nil means os.ReadFile.
+	ReadFile func(path string) ([]byte, error)
+}
+
+// Load builds the configuration from its sources, later ones winning:
+// defaults < the DNS provider's own environment variables < the autotls
+// block of the configuration file < NATS_AUTOTLS_* variables < flags. It
+// reads every secret file, derives the names from the listeners when none
+// are given, and validates everything; it opens nothing and contacts
+// nobody. An error is an *[Error] naming the source, the setting, the
+// value and the fix, or nats-server's own error for the rest of the file.
+func Load(in Input) (*Config, error) {
+	fileA, err := fromFile(in.ConfigFile, in.ReadFile)
+	if err != nil {
+		return nil, err
+	}
+	envA, err := fromEnv(in.Environ, in.ReadFile)
+	if err != nil {
+		return nil, err
+	}
+	flagA, err := fromFlags(in.Flags, in.ReadFile)
+	if err != nil {
+		return nil, err
+	}
+	cfg := &Config{Sources: make(map[string]string)}
+	for _, layer := range [][]assignment{fileA, envA, flagA} {
+		for _, a := range layer {
+			cfg.assign(a)
+		}
+	}
+	reg := in.Providers
+	if reg == nil {
+		reg = dnsprovider.New()
+	}
+	if err := cfg.providerEnv(reg, in.Environ, in.ReadFile); err != nil {
+		return nil, err
+	}
+	cfg.deriveNames(in.Options)
+	if err := cfg.validate(reg); err != nil {
+		return nil, err
+	}
+	return cfg, nil
+}
+
+// assign stores one value, replacing what an earlier source gave.
+func (c *Config) assign(a assignment) {
+	c.Sources[a.key] = a.source
+	switch {
+	case strings.HasPrefix(a.key, "dns.settings."):
+		if c.DNS.Settings == nil {
+			c.DNS.Settings = make(map[string]string)
+		}
+		c.DNS.Settings[strings.TrimPrefix(a.key, "dns.settings.")] = a.value.(string)
+		if a.secret {
+			c.Sources[a.key] += secretMark
+		}
+	case strings.HasPrefix(a.key, "roles."):
+		role := strings.Split(a.key, ".")[1]
+		if c.Roles == nil {
+			c.Roles = make(map[string]Role)
+		}
+		c.Roles[role] = Role{Names: a.value.([]string)}
+	default:
+		s, _ := lookupSetting(a.key)
+		s.apply(c, a.value)
+	}
+}
+
+// secretMark ends the source of a value read from a secret file.
+const secretMark = " [secret file]"
+
+// providerEnv fills the chosen provider's settings that no source gave
+// from the provider's documented variables (DO_AUTH_TOKEN, and its _FILE
+// form), as lego reads them.
+func (c *Config) providerEnv(reg *dnsprovider.Registry, environ []string, read readFunc) error {
+	p, ok := reg.Lookup(c.DNS.Provider)
+	if !ok {
+		return nil
+	}
+	env := make(map[string]string)
+	for _, kv := range environ {
+		k, v, _ := strings.Cut(kv, "=")
+		env[k] = v
+	}
+	for _, f := range p.Fields {
+		if _, set := c.DNS.Settings[f.Key]; set {
+			continue
+		}
+		var a assignment
+		if v, ok := env[f.Env]; ok && v != "" {
+			a = assignment{key: "dns.settings." + f.Key, value: v, source: "env " + f.Env}
+		} else if path, ok := env[f.Env+"_FILE"]; ok && path != "" {
+			var err error
+			if a, err = secretFromFile(read, "dns.settings."+f.Key, path, "env "+f.Env+"_FILE"); err != nil {
+				return err
+			}
+		} else {
+			continue
+		}
+		c.assign(a)
+	}
+	return nil
+}
+
+// deriveNames sets Names, when no source gave any, to the DNS names the
+// listeners advertise and the server name if it is a DNS name.
+func (c *Config) deriveNames(o *server.Options) {
+	if len(c.Names) > 0 || o == nil {
+		return
+	}
+	for _, cand := range []struct{ field, value string }{
+		{"client_advertise", o.ClientAdvertise},
+		{"websocket.advertise", o.Websocket.Advertise},
+		{"leafnodes.advertise", o.LeafNode.Advertise},
+		{"cluster.advertise", o.Cluster.Advertise},
+		{"gateway.advertise", o.Gateway.Advertise},
+		{"server_name", o.ServerName},
+	} {
+		host := cand.value
+		if h, _, err := net.SplitHostPort(host); err == nil {
+			host = h
+		}
+		if !isDNSName(host) || !strings.Contains(host, ".") || containsFold(c.Names, host) {
+			continue
+		}
+		c.Names = append(c.Names, strings.ToLower(host))
+		if _, ok := c.Sources["names"]; !ok {
+			c.Sources["names"] = "derived from " + cand.field
+		}
+	}
+}
+
+func containsFold(list []string, s string) bool {
+	for _, e := range list {
+		if strings.EqualFold(e, s) {
+			return true
+		}
+	}
+	return false
+}
