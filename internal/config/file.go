@@ -224,3 +224,22 @@ func checkNATS(path string) error {
 	}
 	return errors.Join(left...)
 }
+
+// ProcessNATSString processes a NATS configuration given as text (JSON is
+// valid NATS configuration), with unknown fields reported as errors, and
+// returns nats-server's options. Warnings alone are not an error. Like
+// Load, it is for the binary only, one call at a time.
+func ProcessNATSString(data string) (*server.Options, error) {
+	server.NoErrOnUnknownFields(false)
+	defer server.NoErrOnUnknownFields(true)
+	o := &server.Options{}
+	err := o.ProcessConfigString(data)
+	var pe interface{ Errors() []error }
+	if errors.As(err, &pe) && len(pe.Errors()) == 0 {
+		err = nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	return o, nil
+}

@@ -3,7 +3,9 @@ package config
 import (
 	"flag"
 	"net"
+	"slices"
 	"strings"
+	"time"
 
 	"github.com/nats-io/nats-server/v2/server"
 
@@ -36,6 +38,25 @@ type Input struct {
 
 	// ReadFile reads secret files. Nil means os.ReadFile.
 	ReadFile func(path string) ([]byte, error)
+
+	// Base are values from another configuration format (natsmagic's),
+	// layered over the file and under the environment and the flags.
+	Base []Value
+}
+
+// Value is one setting's value from a source other than the three Load
+// reads, such as natsmagic's configuration.
+type Value struct {
+	// Key is the setting's key in the autotls block ("acme.email",
+	// "dns.settings.auth_token", "roles.websocket.names").
+	Key string
+	// Value is a string, a bool, a []string or a time.Duration, as the
+	// setting's type is.
+	Value any
+	// Source names where it came from ("env NATS_MAGIC_EMAIL").
+	Source string
+	// Secret marks a credential: never shown in errors.
+	Secret bool
 }
 
 // Load builds the configuration from its sources, later ones winning:
@@ -58,8 +79,12 @@ func Load(in Input) (*Config, error) {
 	if err != nil {
 		return nil, err
 	}
+	baseA, err := fromValues(in.Base)
+	if err != nil {
+		return nil, err
+	}
 	cfg := &Config{Sources: make(map[string]string)}
-	for _, layer := range [][]assignment{fileA, envA, flagA} {
+	for _, layer := range [][]assignment{fileA, baseA, envA, flagA} {
 		for _, a := range layer {
 			cfg.assign(a)
 		}
@@ -76,6 +101,51 @@ func Load(in Input) (*Config, error) {
 		return nil, err
 	}
 	return cfg, nil
+}
+
+// fromValues checks the keys and types of values given by another format.
+func fromValues(vs []Value) ([]assignment, error) {
+	out := make([]assignment, 0, len(vs))
+	for _, v := range vs {
+		a := assignment{key: v.Key, value: v.Value, source: v.Source, secret: v.Secret}
+		switch {
+		case strings.HasPrefix(v.Key, "dns.settings."):
+			if _, ok := v.Value.(string); !ok {
+				return nil, &Error{Source: v.Source, Field: v.Key, Problem: "is not a string", Fix: "give a string"}
+			}
+		case strings.HasPrefix(v.Key, "roles."):
+			parts := strings.Split(v.Key, ".")
+			if _, ok := v.Value.([]string); !ok || len(parts) != 3 || parts[2] != "names" || !slices.Contains(roleNames(), parts[1]) {
+				return nil, &Error{Source: v.Source, Field: v.Key, Problem: "not a role's names", Fix: "give a list of names for a known role"}
+			}
+		default:
+			s, ok := lookupSetting(v.Key)
+			if !ok {
+				return nil, &Error{Source: v.Source, Field: v.Key, Problem: "unknown setting"}
+			}
+			if _, err := parseTree(s.kind, toTree(v.Value)); err != nil {
+				return nil, &Error{Source: v.Source, Field: v.Key, Problem: err.Error(), Fix: "give " + s.kind.String()}
+			}
+		}
+		out = append(out, a)
+	}
+	return out, nil
+}
+
+// toTree turns a Go value into the configuration tree's form, for type
+// checks.
+func toTree(v any) any {
+	switch v := v.(type) {
+	case []string:
+		out := make([]any, len(v))
+		for i, s := range v {
+			out[i] = s
+		}
+		return out
+	case time.Duration:
+		return v.String()
+	}
+	return v
 }
 
 // assign stores one value, replacing what an earlier source gave.
