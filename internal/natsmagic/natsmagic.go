@@ -207,6 +207,5 @@ func (c *Config) merge(body []byte, source string) error {
 	return nil
 }
 
-
 // fetchTimeout is the default bound of one request to the config server.
 const fetchTimeout = 10 * time.Second
