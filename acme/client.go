@@ -55,6 +55,11 @@ func (i *Issuer) buildSolvers() {
 		i.web = &tracker{inner: legoSolver{http01.NewProviderServer(host, port)}, kind: "http-01", log: i.log}
 		i.solvers = append(i.solvers, i.web)
 	}
+	if i.cfg.TLSALPN01 != nil {
+		i.alpn = newALPNSolver()
+		i.tlsALPN = &tracker{inner: legoSolver{i.alpn}, kind: "tls-alpn-01", log: i.log}
+		i.solvers = append(i.solvers, i.tlsALPN)
+	}
 }
 
 // legoHTTP returns the HTTP client for lego: a copy of the configured one
@@ -152,6 +157,11 @@ func (i *Issuer) setSolvers(lc *lego.Client) error {
 	if i.web != nil {
 		if err := lc.Challenge.SetHTTP01Provider(i.web); err != nil {
 			return fmt.Errorf("acme: http-01 solver: %w", err)
+		}
+	}
+	if i.tlsALPN != nil {
+		if err := lc.Challenge.SetTLSALPN01Provider(i.tlsALPN); err != nil {
+			return fmt.Errorf("acme: tls-alpn-01 solver: %w", err)
 		}
 	}
 	return nil

@@ -82,6 +82,11 @@ type Config struct {
 	// http-01 is preferred for the names the CA offers it for.
 	DNS01 *DNS01
 
+	// TLSALPN01 answers tls-alpn-01 challenges on the TLS listeners of
+	// the tlsmgr.Manager using this Issuer (see [TLSALPN01]). Nil means
+	// off.
+	TLSALPN01 *TLSALPN01
+
 	// DNSPersist01 proves DNS names with one TXT record per name,
 	// published once (dns-persist-01): orders need no DNS write and no
 	// DNS credentials. Nil means off.

@@ -34,6 +34,8 @@ type Issuer struct {
 	solvers []*tracker // every solver, to tie each to the current order
 	dns     *tracker   // nil without DNS01
 	web     *tracker   // nil without HTTP01
+	tlsALPN *tracker   // nil without TLSALPN01
+	alpn    *alpnSolver
 
 	// sem holds one token while an order runs (from the caller's turn
 	// until lego returns, even if the caller gave up); it guards the fields

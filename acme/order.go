@@ -45,9 +45,9 @@ func (i *Issuer) newRequest(key crypto.Signer, names []string, replaces *x509.Ce
 			return nil, fmt.Errorf("acme: obtain: invalid name %q: use a DNS name, a wildcard such as *.example.com, or an IP address", n)
 		}
 	}
-	if len(ips) > 0 && i.cfg.HTTP01 == nil {
+	if len(ips) > 0 && i.cfg.HTTP01 == nil && i.cfg.TLSALPN01 == nil {
 		return nil, &ConfigError{Field: "HTTP01", Value: "nil",
-			Fix: "CAs validate IP addresses (" + ips[0].String() + ") over http-01 or tls-alpn-01 only, never DNS: set HTTP01 (Let's Encrypt also needs Profile \"shortlived\")"}
+			Fix: "CAs validate IP addresses (" + ips[0].String() + ") over http-01 or tls-alpn-01 only, never DNS: set HTTP01 or TLSALPN01 (Let's Encrypt also needs Profile \"shortlived\")"}
 	}
 	req := &request{names: names, label: strings.Join(names, ", "), key: key}
 	der, err := x509.CreateCertificateRequest(rand.Reader, &x509.CertificateRequest{DNSNames: dnsNames, IPAddresses: ips}, key)

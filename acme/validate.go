@@ -76,9 +76,9 @@ func decodeHMAC(s string) ([]byte, error) {
 }
 
 func checkSolvers(cfg *Config) error {
-	if cfg.DNS01 == nil && cfg.HTTP01 == nil && cfg.DNSPersist01 == nil {
+	if cfg.DNS01 == nil && cfg.HTTP01 == nil && cfg.DNSPersist01 == nil && cfg.TLSALPN01 == nil {
 		return &ConfigError{Field: "DNS01", Value: "nil",
-			Fix: "set DNS01 (with a libdns or lego provider), HTTP01 or DNSPersist01 so that challenges can be solved"}
+			Fix: "set DNS01 (with a libdns or lego provider), HTTP01, TLSALPN01 or DNSPersist01 so that challenges can be solved"}
 	}
 	if p := cfg.DNSPersist01; p != nil {
 		for i, r := range p.Resolvers {
