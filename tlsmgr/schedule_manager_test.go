@@ -4,6 +4,7 @@ import (
 	"errors"
 	"io/fs"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -111,4 +112,74 @@ func (l *eventLog) waitRole(t testing.TB, typ tlsmgr.EventType, role tlsmgr.Role
 			return ev
 		}
 	}
+}
+
+// TestExpiringCertificateWithCADown (issue 12, fault 2): a 1-hour
+// certificate, the CA down from its renewal time on. Before the change the
+// attempts ran at 30, 31, 41, 51, 56, 58, 59, 60 min and then not for 24 h,
+// while the expired certificate was served without a log line. Now the
+// attempts come closer as expiry nears and every few minutes after it, a
+// warning is logged in the last twentieth and an error once expired, and
+// the CA's return is picked up within minutes.
+func TestExpiringCertificateWithCADown(t *testing.T) {
+	clock := newClock()
+	ti := &testIssuer{RootsIssuer: newCA(t, clock, time.Hour)}
+	var logs logBuffer
+	events := newEventLog()
+	m := startManager(t, tlsmgr.Config{PrivateCA: ti, Clock: clock, Storage: tlsmgr.NewMemoryStorage(),
+		Logger: logs.logger(), OnEvent: events.add})
+	cur, replaced, err := m.Current(tlsmgr.RoleClient)
+	require.NoError(t, err)
+	leaf := cur.Leaf
+	cfg, err := m.TLSConfig(tlsmgr.RoleClient)
+	require.NoError(t, err)
+	addr := serve(t, cfg)
+
+	down := make([]error, 500)
+	for i := range down {
+		down[i] = errCADown
+	}
+	ti.failNext(down...)
+	var attempts []time.Duration // after NotBefore
+	life := leaf.NotAfter.Sub(leaf.NotBefore)
+	warnedAt, erroredAt := time.Duration(-1), time.Duration(-1)
+	for clock.Now().Before(leaf.NotAfter.Add(2 * time.Hour)) {
+		next := nextTimer(t, clock)
+		if len(attempts) > 0 {
+			gap := next.Sub(clock.Now())
+			left := leaf.NotAfter.Sub(clock.Now())
+			require.LessOrEqual(t, gap, max(left/10+left/100, 5*time.Minute+30*time.Second),
+				"gap after the attempt at %v", clock.Now().Sub(leaf.NotBefore))
+		}
+		orders := ti.orders.Load()
+		clock.Set(next)
+		if !next.Equal(leaf.NotAfter.Add(-life/20)) && !next.Equal(leaf.NotAfter) {
+			events.wait(t, tlsmgr.EventFailed) // not a wake-up to report expiry
+		}
+		if ti.orders.Load() > orders {
+			attempts = append(attempts, next.Sub(leaf.NotBefore).Round(time.Second))
+		}
+		if warnedAt < 0 && strings.Contains(logs.String(), "last twentieth of validity") {
+			warnedAt = next.Sub(leaf.NotBefore)
+		}
+		if erroredAt < 0 && strings.Contains(logs.String(), "level=ERROR msg=\"tlsmgr: serving an expired certificate") {
+			erroredAt = next.Sub(leaf.NotBefore)
+		}
+	}
+	t.Logf("attempts after NotBefore: %v", attempts)
+	require.GreaterOrEqual(t, warnedAt, life-life/20, "warning in the last twentieth")
+	require.Less(t, warnedAt, life, "warning before expiry")
+	require.GreaterOrEqual(t, erroredAt, life, "error once expired")
+	require.Less(t, erroredAt, life+time.Minute)
+	require.Equal(t, leaf.SerialNumber, servedLeaf(t, addr, nil, "").SerialNumber, "the last certificate is still served")
+
+	ti.mu.Lock()
+	ti.failures = nil // the CA is back
+	ti.mu.Unlock()
+	back := clock.Now()
+	next := nextTimer(t, clock)
+	require.LessOrEqual(t, next.Sub(back), 5*time.Minute+30*time.Second)
+	clock.Set(next)
+	<-replaced
+	require.NotEqual(t, leaf.SerialNumber, servedLeaf(t, addr, nil, "").SerialNumber, "renewed once the CA is back")
 }
