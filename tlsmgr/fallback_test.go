@@ -11,8 +11,8 @@ import (
 	"github.com/nats-autotls/autotls/tlsmgr"
 )
 
-// TestFallbackIssuer: the first CA is down, so the certificate comes from
-// the second; a restart keeps serving it with no new order; once the first
+// TestFallbackIssuer: the first CA answers 503 to new orders, so the
+// certificate comes from the second; a restart keeps serving it with no new order; once the first
 // CA is back, the next renewal comes from it again.
 func TestFallbackIssuer(t *testing.T) {
 	first := acmetest.New(t, acmetest.Options{})
@@ -36,18 +36,20 @@ func TestFallbackIssuer(t *testing.T) {
 		return tlsmgr.CertStatus{}
 	}
 
-	first.SetDown(true)
+	recover := first.Inject(acmetest.Fault{Path: acmetest.NewOrderPath, Kind: acmetest.FaultStatus, Status: 503, RetryAfter: "120"})
 	m := startManager(t, cfg())
 	tlsCfg, err := m.TLSConfig(tlsmgr.RoleClient)
 	require.NoError(t, err)
 	fromSecond := servedLeaf(t, serve(t, tlsCfg), second.Roots(t), name)
 	require.Equal(t, 1, second.Orders())
+	require.Zero(t, first.Orders(), "the first CA refused the order")
+	require.NotEmpty(t, first.Requests(acmetest.NewOrderPath), "the first CA was asked first")
 	st := status(m)
 	require.Equal(t, acmeIssuer(t, second, storage).IssuerKey(), st.IssuedBy)
 	require.Equal(t, acmeIssuer(t, first, storage).IssuerKey()+"+"+acmeIssuer(t, second, storage).IssuerKey(), st.Issuer)
 	require.NoError(t, m.Close())
 
-	// Restart with the first CA still down: the stored certificate is served.
+	// Restart with the first CA still failing: the stored certificate is served.
 	m = startManager(t, cfg())
 	tlsCfg, err = m.TLSConfig(tlsmgr.RoleClient)
 	require.NoError(t, err)
@@ -57,7 +59,7 @@ func TestFallbackIssuer(t *testing.T) {
 	require.Equal(t, acmeIssuer(t, second, storage).IssuerKey(), status(m).IssuedBy, "known after a restart from the CA's roots")
 
 	// The first CA is back: the renewal comes from it.
-	first.SetDown(false)
+	recover()
 	require.NoError(t, m.Renew(testCtx(t), tlsmgr.RoleClient))
 	fromFirst := servedLeaf(t, addr, first.Roots(t), name)
 	require.NotEqual(t, fromSecond.SerialNumber, fromFirst.SerialNumber)
