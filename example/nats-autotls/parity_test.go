@@ -6,6 +6,7 @@ import (
 	"crypto/tls"
 	"crypto/x509"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -14,9 +15,11 @@ import (
 	"testing"
 	"time"
 
+	"github.com/nats-io/nats-server/v2/server"
 	"github.com/nats-io/nats.go"
 	"github.com/stretchr/testify/require"
 
+	"github.com/nats-autotls/autotls/internal/acmetest"
 	"github.com/nats-autotls/autotls/internal/certutil"
 	"github.com/nats-autotls/autotls/internal/testbin"
 	"github.com/nats-autotls/autotls/tlsmgr/privateca"
@@ -258,6 +261,134 @@ func TestParityClientPolicy(t *testing.T) {
 					}
 				})
 			}
+		})
+	}
+}
+
+// hubServer starts an in-process nats-server hub whose leafnode listener
+// serves cert; with clientCA it also verifies the leafnodes' certificates.
+// A responder on the hub answers "parity.join". It returns the leafnode
+// port.
+func hubServer(t *testing.T, cert *tls.Certificate, clientCA *x509.CertPool) int {
+	t.Helper()
+	opts := &server.Options{Host: "127.0.0.1", Port: -1, NoLog: true, NoSigs: true}
+	opts.LeafNode.Host, opts.LeafNode.Port = "127.0.0.1", freePort(t)
+	opts.LeafNode.TLSConfig = &tls.Config{MinVersion: tls.VersionTLS12, Certificates: []tls.Certificate{*cert}}
+	if clientCA != nil {
+		opts.LeafNode.TLSConfig.ClientAuth, opts.LeafNode.TLSConfig.ClientCAs = tls.RequireAndVerifyClientCert, clientCA
+	}
+	s, err := server.NewServer(opts)
+	require.NoError(t, err)
+	s.Start()
+	t.Cleanup(s.Shutdown)
+	require.True(t, s.ReadyForConnections(10*time.Second))
+	respond(t, s.ClientURL(), nil)
+	return opts.LeafNode.Port
+}
+
+// respond answers requests on "parity.join" at url until the test ends.
+func respond(t *testing.T, url string, opts ...nats.Option) {
+	t.Helper()
+	nc, err := nats.Connect(url, opts...)
+	require.NoError(t, err)
+	t.Cleanup(nc.Close)
+	_, err = nc.Subscribe("parity.join", func(m *nats.Msg) { _ = m.Respond([]byte("hub")) })
+	require.NoError(t, err)
+	require.NoError(t, nc.Flush())
+}
+
+// leafConf is a leaf with a TLS client listener ({{CERT}} marks where
+// nats-server gets its files) whose one remote dials the hub at port with
+// the given tls block body.
+func leafConf(port int, tlsBody string) string {
+	return fmt.Sprintf("host: 127.0.0.1\nport: -1\ntls {\n{{CERT}}\n}\nleafnodes {\n remotes: [ { url: \"tls://127.0.0.1:%d\", tls: {\n%s\n} } ]\n}\n", port, tlsBody)
+}
+
+// joined reports whether a client of the leaf p reaches the hub's
+// responder: it asks until the hub answers (the leafnode connection is up
+// and has the hub's interest) or wait passes.
+func joined(t *testing.T, p *testbin.Process, roots *x509.CertPool, wait time.Duration) bool {
+	t.Helper()
+	line := p.WaitFor(t, "Listening for client connections on", 1)
+	addr := line[strings.LastIndex(line, " ")+1:]
+	nc, err := nats.Connect("tls://"+addr, nats.Secure(&tls.Config{RootCAs: roots, ServerName: "localhost"}), nats.Timeout(5*time.Second))
+	require.NoError(t, err)
+	defer nc.Close()
+	deadline := time.Now().Add(wait)
+	for time.Now().Before(deadline) {
+		// A request without responders fails at once; the hub's answer
+		// is the event waited for.
+		if _, err := nc.Request("parity.join", nil, time.Second); err == nil {
+			return true
+		} else if !errors.Is(err, nats.ErrNoResponders) && !errors.Is(err, nats.ErrTimeout) {
+			require.NoError(t, err)
+		}
+		select {
+		case <-p.Done():
+			t.Fatalf("leaf exited:\n%s", p.Output())
+		case <-time.After(20 * time.Millisecond):
+		}
+	}
+	return false
+}
+
+// TestParityLeafnodeRemote: a leafnode remote's tls { ca_file } verifies a
+// hub served by another CA, and its cert_file/key_file are its client
+// certificate, on nats-autotls as on nats-server.
+func TestParityLeafnodeRemote(t *testing.T) {
+	hubCA, clientCA, otherCA := newTestCA(t, "hub test CA"), newTestCA(t, "leaf client test CA"), newTestCA(t, "unrelated test CA")
+	hubCert := hubCA.issue(t, "127.0.0.1")
+	hub := hubServer(t, hubCert.cert, nil)
+	verifyingHub := hubServer(t, hubCert.cert, clientCA.pool())
+	leafCert := clientCA.issue(t, "leaf")
+	targets := parityTargets(t)
+
+	for _, tc := range []struct {
+		name string
+		conf string
+		join bool
+	}{
+		{"ca_file of the hub's CA", leafConf(hub, fmt.Sprintf("ca_file: %q", hubCA.pem)), true},
+		{"ca_file of another CA", leafConf(hub, fmt.Sprintf("ca_file: %q", otherCA.pem)), false},
+		{"cert_file as client certificate", leafConf(verifyingHub, fmt.Sprintf("ca_file: %q\ncert_file: %q\nkey_file: %q", hubCA.pem, leafCert.certPEM, leafCert.keyP)), true},
+		{"no client certificate for a verifying hub", leafConf(verifyingHub, fmt.Sprintf("ca_file: %q", hubCA.pem)), false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			for _, target := range targets {
+				t.Run(target.name, func(t *testing.T) {
+					p, roots := target.start(t, tc.conf)
+					if tc.join {
+						require.True(t, joined(t, p, roots, parityWait), "%s did not join the hub:\n%s", target.name, p.Output())
+						return
+					}
+					// Refused: the handshake error, then no answer.
+					p.WaitForAny(t, "certificate signed by unknown authority", "Leafnode connection closed")
+					require.False(t, joined(t, p, roots, time.Second), "%s joined:\n%s", target.name, p.Output())
+				})
+			}
+		})
+	}
+}
+
+// TestParityLeafnodeRemoteACMEHub: a leafnode remote with tls { ca_file }
+// joins a hub whose leafnode certificate comes from an ACME CA (Pebble, in
+// process; the hub is nats-autotls itself).
+func TestParityLeafnodeRemoteACMEHub(t *testing.T) {
+	ca := acmetest.New(t, acmetest.Options{})
+	// The issuing intermediates as ca_file: Go accepts any certificate of
+	// the pool as a trust anchor.
+	rootsFile := filepath.Join(t.TempDir(), "pebble-ca.pem")
+	require.NoError(t, os.WriteFile(rootsFile, ca.IntermediatesPEM(t), 0o644))
+	hubConf := writeConf(t, fmt.Sprintf("host: 127.0.0.1\nport: %d\nleafnodes { host: 127.0.0.1, port: %d }\n", freePort(t), freePort(t)))
+	hub := startBinary(t, "-c", hubConf, "-autotls_storage", t.TempDir(), "-autotls_names", "127.0.0.1",
+		"-autotls_acme", ca.DirectoryURL, "-autotls_agree_tos", "-autotls_acme_roots", writeDirectoryRoots(t, ca),
+		"-autotls_http01", fmt.Sprintf("127.0.0.1:%d", ca.HTTPPort))
+	port := hub.currentOpts().LeafNode.Port
+	for _, target := range parityTargets(t) {
+		t.Run(target.name, func(t *testing.T) {
+			respond(t, hub.server.ClientURL(), nats.Secure(&tls.Config{RootCAs: ca.Roots(t), ServerName: "127.0.0.1"}))
+			p, roots := target.start(t, leafConf(port, fmt.Sprintf("ca_file: %q", rootsFile)))
+			require.True(t, joined(t, p, roots, parityWait), "%s did not join the hub:\n%s", target.name, p.Output())
 		})
 	}
 }
