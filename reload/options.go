@@ -18,9 +18,12 @@ import (
 // no reload at all.
 //
 // Build newOpts as a fresh copy (for example with Options.Clone of the
-// options the server was started with): Apply puts back the Manager's own
-// *tls.Config pointers, so ReloadOptions sees no TLS change and existing
-// connections stay up. Options never calls s.Reload, which re-reads the
+// options the server was started with, or server.ProcessConfigFile of the
+// same file): Apply puts back the Manager's own *tls.Config pointers, the
+// same for a listener whose TLS policy (verify, ca_file, min_version, ...)
+// is unchanged, so ReloadOptions sees no TLS change and existing
+// connections stay up. A listener whose policy changed gets a new config,
+// which nats-server applies to new connections. Options never calls s.Reload, which re-reads the
 // config file and would drop TLS configured in code.
 //
 // Every reload re-checks the authorization of every connected client, which

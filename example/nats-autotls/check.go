@@ -7,6 +7,7 @@ import (
 	"net/url"
 	"os/exec"
 
+	"github.com/nats-autotls/autotls/internal/confpos"
 	"github.com/nats-autotls/autotls/natsopts"
 	"github.com/nats-autotls/autotls/tlsmgr"
 )
@@ -27,7 +28,7 @@ func checkConfig(c *command, stderr io.Writer) error {
 	defer m.Close()
 	if c.af.exportDir == "" { // sidecar mode runs no server
 		if err := natsopts.Check(c.opts, m); err != nil {
-			return err
+			return confpos.Annotate(err, c.opts.ConfigFile)
 		}
 	}
 	fmt.Fprintf(stderr, "nats-autotls: configuration file %s is valid (%s)\n", c.opts.ConfigFile, c.opts.ConfigDigest())

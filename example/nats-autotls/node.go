@@ -15,6 +15,7 @@ import (
 
 	"github.com/nats-autotls/autotls/acme"
 	"github.com/nats-autotls/autotls/internal/atomicfile"
+	"github.com/nats-autotls/autotls/internal/confpos"
 	"github.com/nats-autotls/autotls/internal/natslog"
 	"github.com/nats-autotls/autotls/natsopts"
 	"github.com/nats-autotls/autotls/reload"
@@ -93,6 +94,7 @@ func (n *node) start(ctx context.Context, logger *slog.Logger) error {
 	if err := n.startServer(); err != nil {
 		return err
 	}
+	n.logUnmanaged(logger)
 	n.logReady(ctx, logger)
 	return nil
 }
@@ -205,7 +207,7 @@ func (n *node) reload(ctx context.Context, logger *slog.Logger) error {
 func (n *node) startServer() error {
 	n.opts.NoSigs = true // signals are handled in main
 	if err := natsopts.Apply(n.opts, n.manager); err != nil {
-		return err
+		return confpos.Annotate(err, n.opts.ConfigFile)
 	}
 	s, err := server.NewServer(n.opts)
 	if err != nil {
@@ -237,7 +239,7 @@ func (n *node) reloadConfig(ctx context.Context) error {
 	newOpts := server.MergeOptions(fileOpts, server.FlagSnapshot)
 	newOpts.NoSigs = true
 	if err := reload.Options(ctx, n.srv(), newOpts, n.manager); err != nil {
-		return err
+		return confpos.Annotate(err, cur.ConfigFile)
 	}
 	// A reload that changed logging options gave the server a logger of
 	// its own: move the one log to the new options and give it back.

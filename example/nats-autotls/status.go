@@ -20,6 +20,8 @@ type statusReport struct {
 	// Expiry is per listener of the running server: what /varz cannot show
 	// for callback-based TLS. Empty in sidecar mode.
 	Expiry map[string]time.Time `json:"listener_expiry,omitempty"`
+	// Unmanaged lists the listeners that serve their own certificate files.
+	Unmanaged []unmanagedStatus `json:"unmanaged_listeners,omitempty"`
 }
 
 // serveStatus serves the Manager's status as JSON at http://addr/status and
@@ -34,6 +36,7 @@ func serveStatus(addr string, n *node, logger *slog.Logger) (stop func(), err er
 		rep := statusReport{Certificates: n.manager.Status()}
 		if n.srv() != nil {
 			rep.Expiry = natsopts.Expiry(n.currentOpts(), n.manager)
+			rep.Unmanaged = n.unmanagedListeners()
 		}
 		w.Header().Set("Content-Type", "application/json")
 		_ = json.NewEncoder(w).Encode(rep)
