@@ -108,4 +108,3 @@ cluster { name: C, host: 127.0.0.1, port: -1, tls { ca_file: %q } }
 	_, err = nats.Connect(url, nats.Secure(&tls.Config{RootCAs: pool(t, m), Certificates: []tls.Certificate{*clientCert}, MaxVersion: tls.VersionTLS12}), nats.NoReconnect())
 	require.Error(t, err, "min_version 1.3 still refuses TLS 1.2")
 }
-
