@@ -82,6 +82,11 @@ func prepareNode(ctx context.Context, opts *server.Options, af *autoTLSFlags, lo
 // -autotls_background), writes the private CA's trust bundle and, unless in
 // sidecar mode, starts the server and logs the ready line.
 func (n *node) start(ctx context.Context, logger *slog.Logger) error {
+	if !n.sidecar { // refuse what cannot be honoured before ordering anything
+		if err := natsopts.Check(n.opts, n.manager); err != nil {
+			return confpos.Annotate(err, n.opts.ConfigFile)
+		}
+	}
 	if err := n.manager.Start(ctx); err != nil {
 		return err
 	}

@@ -392,3 +392,64 @@ func TestParityLeafnodeRemoteACMEHub(t *testing.T) {
 		})
 	}
 }
+
+// TestParityUnmanagedClientListener: cert_file/key_file on the client
+// listener (in nats.conf or as --tls --tlscert --tlskey) mean what they
+// mean to nats-server: the listener serves those files. nats-autotls says
+// so once at start, and still manages the other listeners.
+func TestParityUnmanagedClientListener(t *testing.T) {
+	natsServer, autotls := parityBinaries(t)
+	ca := newTestCA(t, "file test CA")
+	cert := ca.issue(t, "localhost", "127.0.0.1")
+	for _, tc := range []struct {
+		name string
+		args func(port int) []string
+	}{
+		{"nats.conf", func(port int) []string {
+			return []string{"-c", writeConf(t, fmt.Sprintf("host: 127.0.0.1\nport: %d\ntls { cert_file: %q, key_file: %q }\n", port, cert.certPEM, cert.keyP))}
+		}},
+		{"flags", func(port int) []string {
+			return []string{"-a", "127.0.0.1", "-p", fmt.Sprint(port), "--tls", "--tlscert", cert.certPEM, "--tlskey", cert.keyP}
+		}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			for _, target := range []struct{ name, bin string }{{"nats-server", natsServer}, {"nats-autotls", autotls}} {
+				t.Run(target.name, func(t *testing.T) {
+					port := freePort(t)
+					args := tc.args(port)
+					if target.bin == autotls {
+						args = append(args, "-autotls_storage", t.TempDir())
+					}
+					p := testbin.Start(t, parityWait, target.bin, args...)
+					p.WaitFor(t, "Server is ready", 1)
+					var served *x509.Certificate
+					err := probe{ok: true, tls: func(c *tls.Config) {
+						c.VerifyConnection = func(cs tls.ConnectionState) error { served = cs.PeerCertificates[0]; return nil }
+					}}.dial(fmt.Sprintf("tls://127.0.0.1:%d", port), ca.pool())
+					require.NoError(t, err)
+					require.Equal(t, cert.cert.Leaf.Raw, served.Raw, "%s serves the file's certificate", target.name)
+					if target.bin == autotls {
+						line := p.WaitFor(t, "listener not managed", 1)
+						require.Contains(t, line, "listener=client")
+					}
+				})
+			}
+		})
+	}
+}
+
+// TestBinaryRefusesWithFileAndLine: a setting the binary cannot honour
+// stops it before anything listens, with the file, line, setting and fix.
+func TestBinaryRefusesWithFileAndLine(t *testing.T) {
+	_, autotls := parityBinaries(t)
+	port := freePort(t)
+	conf := writeConf(t, fmt.Sprintf("host: 127.0.0.1\nport: %d\nleafnodes {\n  remotes: [\n    { url: \"tls://127.0.0.1:7422\"\n      tls: {\n        insecure: true\n      }\n    }\n  ]\n}\n", port))
+	p := testbin.Start(t, parityWait, autotls, "-c", conf, "-autotls_storage", t.TempDir())
+	<-p.Done()
+	require.NotZero(t, p.Cmd.ProcessState.ExitCode(), "exit status")
+	out := p.Output()
+	require.Contains(t, out, conf+":7: leafnodes.remotes[0].tls.insecure:", out)
+	require.Contains(t, out, "remove insecure", out)
+	require.NotContains(t, out, "Server is ready")
+	require.NotContains(t, out, "certificate installed", "refused before ordering")
+}
