@@ -159,7 +159,7 @@ func (m *Manager) sync(ctx context.Context, s *slot) {
 		return
 	case err == nil && cur != nil && sameCert(v, cur):
 		return
-	case err == nil && newerThan(v, cur, iss):
+	case err == nil && supersedes(v, cur, iss):
 		m.adopt(s, iss, v, sc.Renewal)
 	case cur != nil && cur.issuerKey == iss.IssuerKey():
 		m.writeBack(ctx, s, iss, cur)
@@ -175,7 +175,7 @@ func (m *Manager) adopt(s *slot, iss Issuer, v *certVersion, st renewState) {
 	}
 	m.fleet.adoptMu.Lock()
 	defer m.fleet.adoptMu.Unlock()
-	if !newerThan(v, s.cur.Load(), iss) {
+	if cur := s.cur.Load(); cur != nil && sameCert(v, cur) || !supersedes(v, cur, iss) {
 		return
 	}
 	m.install(s, v, st, false)
@@ -208,6 +208,20 @@ func (m *Manager) writeBack(ctx context.Context, s *slot, iss Issuer, cur *certV
 	m.store(ctx, s, cur, st)
 	m.log.Info("tlsmgr: wrote the served certificate back to storage", "roles", s.roleNames(),
 		"not_after", cur.cert.Leaf.NotAfter)
+}
+
+// supersedes reports whether stored v, from iss, should replace cur in a
+// fleet: v is from iss and expires no earlier than cur, or cur is nil or
+// from another issuer. Ties go to storage, which is the fleet's record:
+// two certificates issued in the same second expire in the same second.
+func supersedes(v, cur *certVersion, iss Issuer) bool {
+	switch {
+	case v.issuerKey != iss.IssuerKey():
+		return false
+	case cur == nil || cur.issuerKey != iss.IssuerKey():
+		return true
+	}
+	return !v.cert.Leaf.NotAfter.Before(cur.cert.Leaf.NotAfter)
 }
 
 // sameCert reports whether a and b are the same certificate.
