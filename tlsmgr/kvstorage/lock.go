@@ -228,6 +228,9 @@ func (s *Storage) release(ctx context.Context, name string, h *heldLock) error {
 	if lost {
 		return fmt.Errorf("kvstorage: unlock %q: lock lost while held: its lease expired", name)
 	}
+	if nc := s.js.Conn(); nc != nil && !nc.IsConnected() {
+		return fmt.Errorf("kvstorage: unlock %q: %w: the lock expires within its lease", name, ErrOffline)
+	}
 	err := h.b.locks.Delete(ctx, h.enc, jetstream.LastRevision(rev))
 	if contended(err) {
 		cur, ours := s.ownRevision(ctx, h)
