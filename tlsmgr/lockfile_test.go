@@ -67,7 +67,7 @@ func TestFileStorageLockHolderKilled(t *testing.T) {
 	took := time.Since(killed)
 	t.Logf("lock taken over %v after SIGKILL (lease %v)", took.Round(time.Millisecond), killLease)
 	require.Less(t, took, 3*killLease, "documented takeover bound")
-	require.Less(t, took, killLease, "a holder on this host that exited is seen at once, not after its lease")
+	require.Less(t, took, killLease/4, "a holder on this host that exited is seen at once, not after its lease")
 	require.NoError(t, s.Unlock(ctx, "x"))
 }
 
