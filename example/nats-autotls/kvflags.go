@@ -19,9 +19,37 @@ type kvStore struct {
 	storage *kvstorage.Storage
 }
 
-// openKV connects to the flags' NATS system and opens the bucket.
+// fleetStorage is the bucket with the -autotls_storage directory as the
+// Manager's local cache. Embedding keeps kvstorage's Watch visible to the
+// Manager.
+type fleetStorage struct {
+	*kvstorage.Storage
+	cache tlsmgr.Storage
+}
+
+// cacheOf returns the local cache to give a Manager on storage, or nil.
+func cacheOf(storage tlsmgr.Storage) tlsmgr.Storage {
+	if fl, ok := storage.(fleetStorage); ok {
+		return fl.cache
+	}
+	return nil
+}
+
+// openKV connects to the flags' NATS system and opens the bucket. Neither
+// fails when the NATS system is down: the connection keeps retrying, and
+// the Manager starts from its cache meanwhile.
 func (f *autoTLSFlags) openKV(ctx context.Context, logger *slog.Logger) (*kvStore, error) {
-	opts := []nats.Option{nats.Name("nats-autotls storage"), nats.MaxReconnects(-1)}
+	opts := []nats.Option{
+		nats.Name("nats-autotls storage"), nats.MaxReconnects(-1), nats.RetryOnFailedConnect(true),
+		nats.ErrorHandler(func(_ *nats.Conn, _ *nats.Subscription, err error) {
+			logger.Debug("nats-autotls: storage connection", "url", f.kvURL, "error", err)
+		}),
+		nats.DisconnectErrHandler(func(_ *nats.Conn, err error) {
+			logger.Warn("nats-autotls: storage connection lost; serving from the cache, ordering nothing until it returns",
+				"url", f.kvURL, "error", err)
+		}),
+		nats.ReconnectHandler(func(*nats.Conn) { logger.Info("nats-autotls: storage connection back", "url", f.kvURL) }),
+	}
 	if f.kvCreds != "" {
 		opts = append(opts, nats.UserCredentials(f.kvCreds))
 	}
@@ -37,10 +65,14 @@ func (f *autoTLSFlags) openKV(ctx context.Context, logger *slog.Logger) (*kvStor
 		nc.Close()
 		return nil, fmt.Errorf("-autotls_kv_url %s: %w", f.kvURL, err)
 	}
-	storage, err := kvstorage.New(ctx, js, kvstorage.Config{Bucket: f.kvBucket, Logger: logger})
+	storage, err := kvstorage.New(ctx, js, kvstorage.Config{Bucket: f.kvBucket, Logger: logger, AllowOffline: true})
 	if err != nil {
 		nc.Close()
 		return nil, fmt.Errorf("-autotls_kv_url %s: %w", f.kvURL, err)
+	}
+	if !nc.IsConnected() {
+		logger.Warn("nats-autotls: storage unreachable at start; serving from the cache in -autotls_storage until it is back",
+			"url", f.kvURL)
 	}
 	return &kvStore{nc: nc, storage: storage}, nil
 }
@@ -54,15 +86,16 @@ func (k *kvStore) close() {
 	k.nc.Close()
 }
 
-// storage returns the Storage the flags ask for: the KV bucket if one is
-// named, else the directory.
+// openStorage returns the Storage the flags ask for: the directory, or,
+// with -autotls_kv_url, the bucket with the directory as its local cache.
 func (f *autoTLSFlags) openStorage(ctx context.Context, dir string, logger *slog.Logger) (tlsmgr.Storage, *kvStore, error) {
+	local := tlsmgr.NewFileStorage(dir, tlsmgr.WithStorageLogger(logger))
 	if f.kvURL == "" {
-		return tlsmgr.NewFileStorage(dir, tlsmgr.WithStorageLogger(logger)), nil, nil
+		return local, nil, nil
 	}
 	kv, err := f.openKV(ctx, logger)
 	if err != nil {
 		return nil, nil, err
 	}
-	return kv.storage, kv, nil
+	return fleetStorage{Storage: kv.storage, cache: local}, kv, nil
 }

@@ -120,7 +120,7 @@ func (f *autoTLSFlags) storageDir() (string, error) {
 // manager builds (and does not start) a Manager on storage as the flags
 // configure it, and returns the shared CA if the flags name one.
 func (f *autoTLSFlags) manager(storage tlsmgr.Storage, logger *slog.Logger) (*tlsmgr.Manager, *sharedCA, error) {
-	cfg := tlsmgr.Config{Names: f.nameList(), Storage: storage, Logger: logger, StartInBackground: f.background}
+	cfg := tlsmgr.Config{Names: f.nameList(), Storage: storage, Cache: cacheOf(storage), Logger: logger, StartInBackground: f.background}
 	shared, err := f.issuers(&cfg, storage, logger)
 	if err != nil {
 		return nil, nil, err
