@@ -71,12 +71,15 @@ func (m *Manager) TLSConfigFor(role Role, place string, policy *tls.Config) (*tl
 		rs.policies = make(map[string]*policyEntry)
 	}
 	rs.policies[place] = &policyEntry{orig: policy, policy: policy.Clone(), out: out}
+	if rs.composed == nil {
+		rs.composed = make(map[*tls.Config]struct{})
+	}
+	rs.composed[out] = struct{}{}
 	return out, nil
 }
 
 // Serves reports whether c is a config this Manager returned from
-// [Manager.TLSConfig] or [Manager.TLSConfigFor] (for the policy now in use
-// at its place). Safe for concurrent use.
+// [Manager.TLSConfig] or [Manager.TLSConfigFor]. Safe for concurrent use.
 func (m *Manager) Serves(c *tls.Config) bool {
 	if c == nil {
 		return false
@@ -86,13 +89,11 @@ func (m *Manager) Serves(c *tls.Config) bool {
 			return true
 		}
 		rs.policyMu.Lock()
-		for _, e := range rs.policies {
-			if e.out == c {
-				rs.policyMu.Unlock()
-				return true
-			}
-		}
+		_, ok := rs.composed[c]
 		rs.policyMu.Unlock()
+		if ok {
+			return true
+		}
 	}
 	return false
 }

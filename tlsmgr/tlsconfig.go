@@ -30,6 +30,9 @@ type roleState struct {
 	// last composed from a caller's policy, so that an equal policy gets the
 	// same pointer back.
 	policies map[string]*policyEntry
+	// composed holds every config TLSConfigFor returned, for Serves: a few
+	// per changed policy, kept for the Manager's life.
+	composed map[*tls.Config]struct{}
 }
 
 // certTable maps server names to certificates for one role. It is
