@@ -50,10 +50,23 @@
 // One value per certificate, at
 // "certificates/<issuer key>/<name set id>.json", holds the chain, its key
 // and its renewal state, so a certificate is never without its key. Start
-// serves a stored certificate at once if it is still valid; a valid one
-// from another issuer is served until its replacement is ready. Orders run
-// under a storage lock, and a Manager that gets the lock after another one
-// stored a fresh certificate uses it: Managers sharing a storage order once.
+// serves a stored certificate at once if it is still valid and is the
+// role's own: from the role's issuer and chaining to its roots. A role
+// never serves another issuer's certificate, with two exceptions while its
+// own is ordered: one that chains to its issuer's roots (the same CA under
+// another key, or the private CA's previous bundle during a rotation), and,
+// on a public role, a valid certificate from a previous public issuer
+// (after a change of ACME CA) unless [Config.RefusePreviousIssuer]. The
+// private CA's leaf is never served on a public role: Start waits for the
+// public certificate instead, and [CertStatus.Interim] tells when an
+// interim one is served. Orders run under a storage lock, and a Manager
+// that gets the lock after another one stored a fresh certificate uses it:
+// Managers sharing a storage order once.
+//
+// Serving never depends on writing: a stored private CA is read without a
+// lock, and when the storage lock cannot be taken (read-only or full
+// storage) an order goes ahead without it, with a warning; a certificate
+// that cannot be stored is still served, and the failure is reported.
 //
 // # Renewal
 //
@@ -61,10 +74,19 @@
 // advised window (ACME ARI, asked every [Config.RenewCheckInterval]); without
 // advice when a third of its lifetime remains (half, for lifetimes under 10
 // days), spread by a per-certificate jitter; and in any case when less than
-// a twentieth remains. Failures back off 1 min, 10 min, 100 min, ... up to a
-// day, never past expiry, and never before the issuer's Retry-After. A
-// failure never replaces a good certificate; every new certificate is
-// validated (key, chain, names, usage, validity) before it is served.
+// a twentieth remains. After a failure the next attempt waits 1 min,
+// 10 min, 100 min, ... up to a day, but at most a tenth of the validity
+// left (at least a minute) and at most 5 minutes while there is no
+// certificate or it has expired, with a jitter of ±10%; never before the
+// issuer's Retry-After (429 or 503), itself clamped to [MaxRetryAfter].
+// The failure count, the next attempt and the Retry-After are stored, with
+// the certificate or, without one, at "renewal/<issuer key>/<name set
+// id>.json", so a restart honours them, and Managers sharing a storage back
+// off together. A warning is logged when the served certificate enters its
+// last twentieth of validity and an error when it has expired (and at each
+// failed attempt after that). A failure never replaces a good certificate;
+// every new certificate is validated (key, chain, names, usage, validity)
+// before it is served.
 // [Manager.Renew] renews at once; [Manager.Status] shows the schedule and
 // [Config.OnEvent] reports every step.
 //
