@@ -51,16 +51,36 @@
 // their VerifyConnection callback instead, against the private CA's current
 // bundle, so that a CA rotation needs no reload. The warning is expected.
 //
+// # Your TLS policy is kept
+//
+// Apply changes only where certificates come from. A *tls.Config already
+// on a listener, such as nats-server parses from a tls {} block, keeps its
+// policy: verify and ca_file (ClientAuth, ClientCAs), verify_and_map
+// (TLSMap), min_version, cipher_suites, curve_preferences, timeout,
+// handshake_first, pinned_certs, and for a leafnode remote its ca_file
+// (RootCAs), the roots that verify the hub. For cluster and gateway the
+// Manager verifies peers against the private CA and, next to it, the
+// config's ca_file, so a cluster can move to managed TLS one node at a
+// time. Options parsed again from an unchanged file get the same config
+// pointers back (see [tlsmgr.Manager.TLSConfigFor]).
+//
+// A config with a certificate of its own (cert_file/key_file, a
+// certificate store, or Certificates/GetCertificate set in code) makes
+// its listener unmanaged: Apply leaves it as it is, [Unmanaged] lists it
+// and [Expiry] reports its certificate's expiry, so listeners can move to
+// managed TLS one at a time.
+//
 // # Refusals
 //
 // [Check] (which Apply runs first) refuses what cannot work or what
-// nats-server would silently break: a route or gateway URL or an
-// advertised address whose host the role's names do not cover, TLSCheckKnownURLs that no peer could pass,
-// pinned peer keys on connections whose peers rotate keys, TLSMap on a
-// listener that asks no client certificate, OCSP stapling, TLSRateLimit, a
-// negative TLSTimeout, and a config already carrying Certificates (Apply
-// would drop them). Each refusal is a *[ConfigError] with the listener, the
-// option, the value, the reason and the fix.
+// nats-server would silently break: insecure (InsecureSkipVerify) on a
+// managed listener, a route or gateway URL or an advertised address whose
+// host the role's names do not cover, TLSCheckKnownURLs that no peer could
+// pass, TLSMap on a listener that asks no client certificate, OCSP
+// stapling that must staple (mode always or must) while a listener is
+// managed, TLSRateLimit set in code, and a negative TLSTimeout. Each
+// refusal is a *[ConfigError] with the listener, the option, the value,
+// the reason, the fix and, in Conf, the nats.conf path of the setting.
 //
 // # Behind a proxy
 //
