@@ -183,3 +183,29 @@ func TestExpiringCertificateWithCADown(t *testing.T) {
 	<-replaced
 	require.NotEqual(t, leaf.SerialNumber, servedLeaf(t, addr, nil, "").SerialNumber, "renewed once the CA is back")
 }
+
+// TestManagersSharingStorageBackOffTogether: two Managers share a storage
+// and have no certificate for the public roles yet. The first one's order
+// is rate limited; the second, which loaded the storage before that, finds
+// the stored failure under the lock and waits for the Retry-After instead
+// of ordering: the CA receives one order.
+func TestManagersSharingStorageBackOffTogether(t *testing.T) {
+	storage := tlsmgr.NewMemoryStorage()
+	ca := newCA(t, nil, 0)
+	pub := publicIssuer(t, "acme-shared")
+	pub.gate, pub.entered = make(chan struct{}), make(chan struct{}, 10)
+	clockA, clockB := newClock(), newClock()
+	retryAt := clockA.Now().Add(time.Hour).Round(0)
+	pub.failNext(&rateLimitError{at: retryAt})
+	events := newEventLog()
+	startManager(t, tlsmgr.Config{PrivateCA: ca, Issuer: pub, Storage: storage, Clock: clockA, StartInBackground: true, OnEvent: events.add})
+	<-pub.entered
+	b := startManager(t, tlsmgr.Config{PrivateCA: ca, Issuer: pub, Storage: storage, Clock: clockB, StartInBackground: true})
+	close(pub.gate)
+	events.waitRole(t, tlsmgr.EventFailed, tlsmgr.RoleClient)
+	require.WithinDuration(t, retryAt, nextTimers(t, clockB, 2), time.Millisecond, "b's next attempt")
+	st := b.Status()[0]
+	require.Equal(t, 1, st.Failures)
+	require.Contains(t, st.LastError, "rate limited")
+	require.Equal(t, int32(1), pub.orders.Load(), "orders the CA received")
+}
