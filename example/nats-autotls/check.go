@@ -21,7 +21,7 @@ func checkConfig(c *command, stderr io.Writer) error {
 	if err := c.af.checkFiles(); err != nil {
 		return err
 	}
-	m, _, err := c.af.manager(tlsmgr.NewMemoryStorage(), slog.New(slog.DiscardHandler))
+	m, _, err := c.af.manager(tlsmgr.NewMemoryStorage(), slog.New(slog.DiscardHandler), nil)
 	if err != nil {
 		return err
 	}

@@ -7,38 +7,42 @@ import (
 	"fmt"
 	"os"
 	"strings"
+	"time"
 
 	"github.com/nats-autotls/autotls/acme"
+	"github.com/nats-autotls/autotls/tlsmgr/health"
 )
 
 // autoTLSFlags are the reference binary's own flags, next to nats-server's.
 type autoTLSFlags struct {
-	names      string
-	storage    string
-	directory  string
-	email      string
-	agreeTOS   bool
-	profile    string
-	http01     string
-	caCert     string
-	caKey      string
-	caTrust    string
-	bundleOut  string
-	background bool
-	logJSON    bool
-	exportDir  string
-	reloadPID  string
-	confirm    string
-	newCA      string
-	statusAddr string
-	acmeRoots  string
-	dnsHook    string
-	dnsZone    string
-	resolvers  string
-	kvURL      string
-	kvCreds    string
-	kvCA       string
-	kvBucket   string
+	names        string
+	storage      string
+	directory    string
+	email        string
+	agreeTOS     bool
+	profile      string
+	http01       string
+	caCert       string
+	caKey        string
+	caTrust      string
+	bundleOut    string
+	background   bool
+	logJSON      bool
+	exportDir    string
+	reloadPID    string
+	confirm      string
+	newCA        string
+	statusAddr   string
+	healthMargin time.Duration
+	probe        string
+	acmeRoots    string
+	dnsHook      string
+	dnsZone      string
+	resolvers    string
+	kvURL        string
+	kvCreds      string
+	kvCA         string
+	kvBucket     string
 }
 
 func (f *autoTLSFlags) register(fs *flag.FlagSet) {
@@ -64,7 +68,9 @@ func (f *autoTLSFlags) register(fs *flag.FlagSet) {
 	fs.BoolVar(&f.background, "autotls_background", false, "Start serving with the certificates at hand and obtain missing ones in the background.")
 	fs.BoolVar(&f.logJSON, "autotls_log_json", false, "Write the log (nats-server's lines and the certificate manager's) as one JSON object per line, with the keys time, level and msg, instead of nats-server's text format.")
 	fs.StringVar(&f.newCA, "autotls_new_ca", "", "Generate a private CA for a cluster into PREFIX.pem and PREFIX.key (0600) and exit; existing files are never overwritten.")
-	fs.StringVar(&f.statusAddr, "autotls_status", "", "Serve the certificates' status (names, issuer, expiry, next renewal, last error) as JSON at http://ADDR/status.")
+	fs.StringVar(&f.statusAddr, "autotls_status", "", "Serve a status port at ADDR: /status (the certificates' names, issuer, expiry, next renewal, last error, as JSON), /metrics (Prometheus), /healthz and /readyz.")
+	fs.DurationVar(&f.healthMargin, "autotls_health_margin", health.DefaultMargin, "/healthz answers 503 when a listener's certificate expires within this margin.")
+	fs.StringVar(&f.probe, "autotls_probe", "", "Health probe for images without curl: GET this URL (such as http://127.0.0.1:9090/healthz), exit 0 on 200 and 1 otherwise.")
 	fs.StringVar(&f.exportDir, "autotls_export", "", "Sidecar mode: run no server; keep PEM files for an external nats-server in this directory (<role>.crt, <role>.key, ca.pem).")
 	fs.StringVar(&f.reloadPID, "autotls_reload_pid", "", "Sidecar mode: the external nats-server's pid or pid file, sent SIGHUP after each export.")
 	fs.StringVar(&f.confirm, "autotls_confirm", "", "Sidecar mode: host:port of the external server's client TLS port, probed until it serves the new certificate.")
@@ -117,6 +123,9 @@ func (f *autoTLSFlags) check() error {
 	}
 	if f.exportDir != "" && (f.reloadPID == "" || f.confirm == "") {
 		return errors.New("-autotls_export needs -autotls_reload_pid and -autotls_confirm: the sidecar signals the server and confirms that it reloaded")
+	}
+	if f.healthMargin < 0 {
+		return fmt.Errorf("-autotls_health_margin %s: must not be negative: give how long before expiry /healthz turns 503, such as 24h", f.healthMargin)
 	}
 	if f.directory != "" && !f.agreeTOS {
 		return fmt.Errorf("-autotls_acme %q needs -autotls_agree_tos: read the CA's terms of service, then agree to them", f.directory)

@@ -107,6 +107,9 @@ func (p *process) run(ctx context.Context) error {
 	if err := c.af.check(); err != nil {
 		return err
 	}
+	if c.af.probe != "" {
+		return healthProbe(ctx, c.af.probe)
+	}
 	switch c.action {
 	case actionNewCA:
 		return writeNewCA(c.af.newCA, p.stderr)
@@ -154,7 +157,8 @@ func (p *process) openLog(c *command) (*natslog.Log, error) {
 // serveNode prepares the node, opens the status port, starts the node,
 // and serves until ctx ends, a signal stops it, or the server stops.
 func (p *process) serveNode(ctx context.Context, cancel context.CancelFunc, c *command, logs *natslog.Log, logger *slog.Logger) error {
-	n, err := prepareNode(ctx, c.opts, &c.af, logger)
+	st := newStatus(c.af.healthMargin)
+	n, err := prepareNode(ctx, c.opts, &c.af, logger, st)
 	if err != nil {
 		return err
 	}
@@ -163,7 +167,7 @@ func (p *process) serveNode(ctx context.Context, cancel context.CancelFunc, c *c
 	signals := p.handleSignals(ctx, cancel, n, logger, func() { _ = logs.Reopen() })
 	defer signals.close()
 	if c.af.statusAddr != "" {
-		stopStatus, err := serveStatus(c.af.statusAddr, n, logger)
+		stopStatus, err := st.serve(c.af.statusAddr, logger)
 		if err != nil {
 			return err
 		}
@@ -175,11 +179,12 @@ func (p *process) serveNode(ctx context.Context, cancel context.CancelFunc, c *c
 		}
 		return err
 	}
+	st.setNode(n)
 	if p.ready != nil {
 		p.ready <- n
 	}
 	if n.sidecar {
-		return runSidecar(ctx, n.manager, &c.af, logger)
+		return runSidecar(ctx, n.manager, &c.af, logger, st.onSync)
 	}
 	return n.serve(ctx, signals.inLameDuck)
 }

@@ -60,7 +60,8 @@ func (n *node) currentOpts() *server.Options {
 // prepareNode opens the storage and builds the Manager, but starts
 // nothing: no certificate is ordered and nothing listens until start, so
 // that the status port can listen while the first order runs.
-func prepareNode(ctx context.Context, opts *server.Options, af *autoTLSFlags, logger *slog.Logger) (*node, error) {
+// st sees the Manager's events and status from the start.
+func prepareNode(ctx context.Context, opts *server.Options, af *autoTLSFlags, logger *slog.Logger, st *status) (*node, error) {
 	dir, err := af.storageDir()
 	if err != nil {
 		return nil, err
@@ -69,11 +70,12 @@ func prepareNode(ctx context.Context, opts *server.Options, af *autoTLSFlags, lo
 	if err != nil {
 		return nil, err
 	}
-	m, shared, err := af.manager(storage, logger)
+	m, shared, err := af.manager(storage, logger, st)
 	if err != nil {
 		kv.close()
 		return nil, err
 	}
+	st.setManager(m)
 	return &node{manager: m, opts: opts, sharedCA: shared, kv: kv,
 		bundlePath: af.bundlePath(dir), acmeRoots: af.acmeRoots, sidecar: af.exportDir != ""}, nil
 }
@@ -119,8 +121,11 @@ func (f *autoTLSFlags) storageDir() (string, error) {
 
 // manager builds (and does not start) a Manager on storage as the flags
 // configure it, and returns the shared CA if the flags name one.
-func (f *autoTLSFlags) manager(storage tlsmgr.Storage, logger *slog.Logger) (*tlsmgr.Manager, *sharedCA, error) {
+func (f *autoTLSFlags) manager(storage tlsmgr.Storage, logger *slog.Logger, st *status) (*tlsmgr.Manager, *sharedCA, error) {
 	cfg := tlsmgr.Config{Names: f.nameList(), Storage: storage, Cache: cacheOf(storage), Logger: logger, StartInBackground: f.background}
+	if st != nil { // metrics: lock waits and events
+		cfg.Storage, cfg.OnEvent = st.metrics.Storage(storage), st.observe
+	}
 	shared, err := f.issuers(&cfg, storage, logger)
 	if err != nil {
 		return nil, nil, err

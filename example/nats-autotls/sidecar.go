@@ -12,11 +12,12 @@ import (
 
 // runSidecar keeps an external nats-server's certificate files current
 // until ctx ends.
-func runSidecar(ctx context.Context, m *tlsmgr.Manager, af *autoTLSFlags, logger *slog.Logger) error {
+func runSidecar(ctx context.Context, m *tlsmgr.Manager, af *autoTLSFlags, logger *slog.Logger, onSync func(error)) error {
 	sc := &reload.Sidecar{
 		Exporter:    reload.Exporter{Manager: m, Dir: af.exportDir},
 		ConfirmAddr: af.confirm,
 		Logger:      logger,
+		OnSync:      onSync,
 	}
 	if pid, err := strconv.Atoi(af.reloadPID); err == nil {
 		sc.PID = pid

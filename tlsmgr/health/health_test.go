@@ -120,7 +120,11 @@ func TestCheckCases(t *testing.T) {
 	now := time.Date(2026, 11, 30, 12, 0, 0, 0, time.UTC)
 	good := tlsmgr.CertStatus{Roles: []tlsmgr.Role{tlsmgr.RoleClient}, Issuer: "acme", Served: true,
 		NotBefore: now.Add(-time.Hour), NotAfter: now.Add(30 * 24 * time.Hour)}
-	with := func(f func(*tlsmgr.CertStatus)) []tlsmgr.CertStatus { cs := good; f(&cs); return []tlsmgr.CertStatus{cs} }
+	with := func(f func(*tlsmgr.CertStatus)) []tlsmgr.CertStatus {
+		cs := good
+		f(&cs)
+		return []tlsmgr.CertStatus{cs}
+	}
 	for name, tc := range map[string]struct {
 		st   []tlsmgr.CertStatus
 		want string // "" means healthy

@@ -250,3 +250,20 @@ func TestRegistersCleanly(t *testing.T) {
 	_, err := reg.Gather()
 	require.NoError(t, err, "every metric matches its description")
 }
+
+// watching is a Storage that is also a Watcher.
+type watching struct{ *tlsmgr.MemoryStorage }
+
+func (watching) Watch(ctx context.Context, prefix string) (<-chan string, error) {
+	ch := make(chan string)
+	close(ch)
+	return ch, nil
+}
+
+func TestStorageKeepsWatcher(t *testing.T) {
+	col := metrics.New(metrics.Config{})
+	_, ok := col.Storage(tlsmgr.NewMemoryStorage()).(tlsmgr.Watcher)
+	require.False(t, ok)
+	_, ok = col.Storage(watching{tlsmgr.NewMemoryStorage()}).(tlsmgr.Watcher)
+	require.True(t, ok, "the wrapper keeps the optional Watcher")
+}

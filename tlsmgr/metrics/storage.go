@@ -9,9 +9,25 @@ import (
 // Storage returns s with its Lock measured: the time each acquisition took
 // goes to nats_autotls_lock_wait_seconds, acquisitions slower than
 // Config.LockWaitThreshold to nats_autotls_lock_waits_total and failed ones
-// to nats_autotls_lock_failures_total. Every other method is s's own.
+// to nats_autotls_lock_failures_total. Every other method is s's own, and
+// the result is a [tlsmgr.Watcher] if s is one.
 func (c *Collector) Storage(s tlsmgr.Storage) tlsmgr.Storage {
-	return &timedStorage{Storage: s, c: c}
+	ts := &timedStorage{Storage: s, c: c}
+	if w, ok := s.(tlsmgr.Watcher); ok {
+		return &timedWatcher{timedStorage: ts, w: w}
+	}
+	return ts
+}
+
+// timedWatcher is a timedStorage over a Watcher.
+type timedWatcher struct {
+	*timedStorage
+	w tlsmgr.Watcher
+}
+
+// Watch is the wrapped Storage's.
+func (s *timedWatcher) Watch(ctx context.Context, prefix string) (<-chan string, error) {
+	return s.w.Watch(ctx, prefix)
 }
 
 // timedStorage measures Lock and passes everything else through.
