@@ -67,12 +67,35 @@ func (m *Manager) loadCached(ctx context.Context, key string) ([]byte, error) {
 	return m.cfg.Cache.Load(ctx, key)
 }
 
+// issuersPrefix holds one key per issuer that has stored certificates,
+// so that finding the issuers never lists the certificates.
+const issuersPrefix = "certificate-issuers"
+
+// noteIssuer records, once per Manager and issuer, that issuerKey has
+// stored certificates.
+func (m *Manager) noteIssuer(ctx context.Context, issuerKey string) {
+	key := issuersPrefix + "/" + sanitize(issuerKey)
+	if _, done := m.fleet.noted.Load(key); done {
+		return
+	}
+	if _, err := m.cfg.Storage.Load(ctx, key); err == nil || m.cfg.Storage.Store(ctx, key, []byte(issuerKey)) == nil {
+		m.fleet.noted.Store(key, true)
+	}
+}
+
 // interimKeys returns where a certificate for the slot's names may be
 // stored: under every issuer that has stored certificates, with every key
-// type. It lists only the issuers, never the certificates, so that Start
-// costs the same whatever the number of certificates stored.
+// type. It lists the issuers (see noteIssuer), never the certificates, so
+// that Start costs the same whatever the number of certificates stored;
+// only a storage written before issuers were recorded is listed whole.
 func (m *Manager) interimKeys(ctx context.Context, s *slot) ([]string, error) {
-	dirs, err := m.cfg.Storage.List(ctx, strings.TrimSuffix(certPrefix, "/"), false)
+	dirs, err := m.cfg.Storage.List(ctx, issuersPrefix, false)
+	for i, d := range dirs {
+		dirs[i] = certPrefix + strings.TrimPrefix(d, issuersPrefix+"/")
+	}
+	if errors.Is(err, fs.ErrNotExist) {
+		dirs, err = m.cfg.Storage.List(ctx, strings.TrimSuffix(certPrefix, "/"), false)
+	}
 	if err != nil {
 		return nil, err
 	}

@@ -23,6 +23,9 @@ type fleetState struct {
 
 	// adoptMu serialises adoptions, so that two never cross.
 	adoptMu sync.Mutex
+
+	// noted holds the issuer keys recorded by noteIssuer.
+	noted sync.Map
 }
 
 // watchRetry is the wait before a broken watch is opened again.

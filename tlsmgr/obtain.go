@@ -177,7 +177,9 @@ func (m *Manager) store(ctx context.Context, s *slot, v *certVersion, st renewSt
 	}
 	if err != nil {
 		m.emit(m.event(s, EventFailed, v, fmt.Errorf("tlsmgr: store %s: %w", key, err)))
+		return
 	}
+	m.noteIssuer(ctx, v.issuerKey)
 }
 
 // install serves v for every role of s and wakes whoever waits on the

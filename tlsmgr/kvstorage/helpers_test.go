@@ -14,7 +14,7 @@ import (
 
 // startServer runs an embedded nats-server with JetStream on a loopback
 // port, shut down when the test ends.
-func startServer(t *testing.T) *server.Server {
+func startServer(t testing.TB) *server.Server {
 	t.Helper()
 	srv, err := server.NewServer(&server.Options{
 		Host: "127.0.0.1", Port: -1, NoSigs: true, NoLog: true,
@@ -28,7 +28,7 @@ func startServer(t *testing.T) *server.Server {
 }
 
 // connect opens a NATS connection to srv, closed when the test ends.
-func connect(t *testing.T, srv *server.Server) (*nats.Conn, jetstream.JetStream) {
+func connect(t testing.TB, srv *server.Server) (*nats.Conn, jetstream.JetStream) {
 	t.Helper()
 	nc, err := nats.Connect(srv.ClientURL())
 	require.NoError(t, err)
@@ -40,7 +40,7 @@ func connect(t *testing.T, srv *server.Server) (*nats.Conn, jetstream.JetStream)
 
 // newStorage opens a Storage on its own connection to srv, closed when the
 // test ends.
-func newStorage(t *testing.T, srv *server.Server, cfg kvstorage.Config) (*kvstorage.Storage, *nats.Conn) {
+func newStorage(t testing.TB, srv *server.Server, cfg kvstorage.Config) (*kvstorage.Storage, *nats.Conn) {
 	t.Helper()
 	nc, js := connect(t, srv)
 	s, err := kvstorage.New(t.Context(), js, cfg)

@@ -86,7 +86,7 @@ func startAll(t *testing.T, managers []*tlsmgr.Manager) {
 }
 
 // newCA returns a fresh private CA.
-func newCA(t *testing.T) *privateca.CA {
+func newCA(t testing.TB) *privateca.CA {
 	t.Helper()
 	ca, err := privateca.New(privateca.Config{})
 	require.NoError(t, err)
