@@ -21,9 +21,7 @@ import (
 // serving managed TLS, SIGTERM stops it cleanly with exit status 0.
 func TestBinarySignals(t *testing.T) {
 	dir := t.TempDir()
-	bin := filepath.Join(dir, "nats-autotls")
-	out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput()
-	require.NoError(t, err, "go build: %s", out)
+	bin := autotlsBinary(t)
 
 	port := freePort(t)
 	conf := filepath.Join(dir, "nats.conf")
