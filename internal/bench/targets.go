@@ -1,0 +1,122 @@
+package bench
+
+import (
+	"fmt"
+	"math"
+	"strings"
+)
+
+// targets judges the report against the performance targets of issue 13.
+func targets(r *Report, e *env) []Target {
+	return []Target{
+		swapTarget(r),
+		startupTarget(r),
+		chainTarget(e),
+		renewStorageTarget(r),
+		heapTarget(r),
+		allocTarget(r),
+	}
+}
+
+// notRun is the target status when its section did not run.
+func notRun(t Target) Target {
+	t.Measured = "not measured in this run"
+	return t
+}
+
+func swapTarget(r *Report) Target {
+	t := Target{Name: "swap", Goal: "under 10 us at p50, flat from 0 to 10,000 clients"}
+	s := r.findSection("4")
+	if s == nil {
+		return notRun(t)
+	}
+	var parts []string
+	worst, steep := 0.0, 0.0
+	for _, x := range s.Rows {
+		if x.Metric != "swap" {
+			continue
+		}
+		parts = append(parts, fmt.Sprintf("%s: %s us", strings.TrimPrefix(x.Arm, armProject+", "), num(x.Median)))
+		worst = math.Max(worst, x.Median)
+		if !strings.Contains(x.Arm, "A/A") {
+			steep = math.Max(steep, x.Ratio)
+		}
+	}
+	t.Measured = strings.Join(parts, "; ") + fmt.Sprintf("; largest ratio to 0 clients %s", num(steep))
+	t.Met = worst < 10 && steep <= 1.5
+	if !t.Met {
+		t.Note = "the swap is storage write -> installed event; what remains is the installed event's log line and callback, which run after the pointer swap"
+	}
+	return t
+}
+
+func startupTarget(r *Report) Target {
+	t := Target{Name: "start-up", Goal: "ready at most 1.05x nats-server's time with the same certificates"}
+	x := r.findRow("5", armBinary, "ready")
+	if x == nil {
+		return notRun(t)
+	}
+	aa := r.findRow("5", armNSControl, "ready")
+	t.Measured = fmt.Sprintf("%sx (rounds %s), A/A band %s", num(x.Ratio), span(x.RatioLow, x.RatioHigh), span(aa.RatioLow, aa.RatioHigh))
+	t.Met = x.Ratio <= 1.05
+	if f := r.findRow("5", armBinary, "fsyncs before listening"); f != nil {
+		t.Measured += fmt.Sprintf("; %s fsync(s) before listening", num(f.Median))
+	}
+	return t
+}
+
+func chainTarget(e *env) Target {
+	t := Target{Name: "private-CA chain", Goal: "a private-CA listener sends the leaf (plus intermediates), not the root"}
+	if e.chainLen == 0 {
+		return notRun(t)
+	}
+	t.Measured = fmt.Sprintf("%d certificate(s) sent", e.chainLen)
+	t.Met = e.chainLen == 1
+	return t
+}
+
+func renewStorageTarget(r *Report) Target {
+	t := Target{Name: "Renew storage cost", Goal: "at most one fsync'd write per new certificate"}
+	st, lk := r.findRow("7", "file storage", "store calls"), r.findRow("7", "file storage", "lock calls")
+	if st == nil || lk == nil {
+		return notRun(t)
+	}
+	t.Measured = fmt.Sprintf("%s Store (fsync'd write) and %s Lock per Renew", num(st.Median), num(lk.Median))
+	t.Met = st.Median <= 1
+	t.Note = "FileStorage's Lock writes a lock file; it is not synced (a lock need not survive a crash)"
+	return t
+}
+
+func heapTarget(r *Report) Target {
+	t := Target{Name: "heap per certificate", Goal: "under 10 KB"}
+	s := r.findSection("6")
+	if s == nil {
+		return notRun(t)
+	}
+	var last *Row
+	for i := range s.Rows {
+		if s.Rows[i].Metric == "heap per certificate" {
+			last = &s.Rows[i]
+		}
+	}
+	t.Measured = fmt.Sprintf("%s B at %s", num(last.Median), last.Arm)
+	t.Met = last.Median < 10_000
+	return t
+}
+
+func allocTarget(r *Report) Target {
+	t := Target{Name: "GetCertificate allocations", Goal: "0 per call"}
+	s := r.findSection("6")
+	if s == nil {
+		return notRun(t)
+	}
+	worst := 0.0
+	for _, x := range s.Rows {
+		if x.Metric == "GetCertificate allocations" {
+			worst = math.Max(worst, x.Median)
+		}
+	}
+	t.Measured = fmt.Sprintf("%s allocations per call at most", num(worst))
+	t.Met = worst == 0
+	return t
+}
