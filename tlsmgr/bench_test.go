@@ -17,16 +17,16 @@ func tableRole(n int) *roleState {
 	for i := range certs {
 		certs[i] = &tls.Certificate{Leaf: &x509.Certificate{DNSNames: []string{fmt.Sprintf("host-%d.example.com", i)}}}
 	}
-	rs := &roleState{role: RoleClient}
-	rs.table.Store(newCertTable(certs...))
+	rs := &roleState{role: RoleClient, slot: &slot{}}
+	rs.slot.cur.Store(&certVersion{table: newCertTable(certs...)})
 	return rs
 }
 
 func TestCertTableLookup(t *testing.T) {
 	wild := &tls.Certificate{Leaf: &x509.Certificate{DNSNames: []string{"*.wild.example.com"}}}
 	rs := tableRole(3)
-	t0 := rs.table.Load()
-	rs.table.Store(newCertTable(append([]*tls.Certificate{t0.def, t0.exact["host-1.example.com"], t0.exact["host-2.example.com"]}, wild)...))
+	t0 := rs.table()
+	rs.slot.cur.Store(&certVersion{table: newCertTable(append([]*tls.Certificate{t0.def, t0.exact["host-1.example.com"], t0.exact["host-2.example.com"]}, wild)...)})
 	tests := []struct {
 		name, sni string
 		want      *tls.Certificate
@@ -115,5 +115,47 @@ func handshake(b *testing.B, ln net.Listener, server, client *tls.Config) {
 	}
 	if err := <-done; err != nil {
 		b.Fatal(err)
+	}
+}
+
+// BenchmarkInstall measures serving a new certificate version: the swap
+// and the installed event, with the default (discarding) logger.
+func BenchmarkInstall(b *testing.B) {
+	m, err := New(Config{Storage: NewMemoryStorage()})
+	require.NoError(b, err)
+	b.Cleanup(func() { m.Close() })
+	require.NoError(b, m.Start(context.Background()))
+	s := m.roles[RoleClient].slot
+	cur := s.cur.Load()
+	versions := make([]*certVersion, b.N)
+	for i := range versions {
+		v := *cur
+		v.replaced = make(chan struct{})
+		versions[i] = &v
+	}
+	st, _, _ := s.state()
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := range b.N {
+		m.install(s, versions[i], st, false)
+	}
+}
+
+func TestServedChainHasNoRoot(t *testing.T) {
+	m, err := New(Config{Storage: NewMemoryStorage()})
+	require.NoError(t, err)
+	t.Cleanup(func() { m.Close() })
+	require.NoError(t, m.Start(context.Background()))
+	cert, _, err := m.Current(RoleClient)
+	require.NoError(t, err)
+	require.Len(t, cert.Certificate, 1, "the private CA's leaf is sent alone")
+	stored := m.roles[RoleClient].slot.cur.Load().cert
+	require.Len(t, stored.Certificate, 2, "the stored chain keeps the root")
+	for _, role := range []Role{RoleClient, RoleCluster} {
+		cfg, err := m.TLSConfig(role)
+		require.NoError(t, err)
+		got, err := cfg.GetCertificate(&tls.ClientHelloInfo{})
+		require.NoError(t, err)
+		require.Same(t, cert, got, role)
 	}
 }

@@ -83,7 +83,8 @@ type renewState struct {
 
 // certVersion is one immutable certificate as served.
 type certVersion struct {
-	cert      *tls.Certificate // Leaf set
+	cert      *tls.Certificate // Leaf set; the whole chain, as stored
+	table     *certTable       // what handshakes read, built once with v
 	keyType   KeyType
 	issuerKey string
 	// replaced is closed when a newer version replaces this one.
@@ -175,6 +176,7 @@ func newVersion(chain [][]byte, key crypto.Signer, issuerKey string) (*certVersi
 	}
 	return &certVersion{
 		cert:      cert,
+		table:     newCertTable(servedCert(cert)),
 		keyType:   KeyType(certutil.KeyTypeOf(key.Public())),
 		issuerKey: issuerKey,
 		replaced:  make(chan struct{}),

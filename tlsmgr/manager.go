@@ -89,7 +89,6 @@ func (m *Manager) buildRoles() {
 		s.roles = append(s.roles, rs)
 		s.clientAuth = s.clientAuth || r.Dials() || r.Mutual()
 		rs.slot = s
-		rs.config = m.buildConfig(rs)
 		m.roles[r] = rs
 	}
 }
@@ -275,7 +274,7 @@ func (m *Manager) TLSConfig(role Role) (*tls.Config, error) {
 	if err != nil {
 		return nil, err
 	}
-	return rs.config, nil
+	return m.roleConfig(rs), nil
 }
 
 // Names returns a copy of the names the role's certificate covers.
@@ -297,8 +296,9 @@ func (m *Manager) IssuerFor(role Role) Issuer {
 	return m.issuer(rs.slot)
 }
 
-// Current returns the role's certificate and a channel closed when it is
-// replaced, so a watcher misses no change. It returns an error wrapping
+// Current returns the role's certificate as handshakes send it (its chain
+// without a self-signed root) and a channel closed when it is replaced, so
+// a watcher misses no change. It returns an error wrapping
 // [ErrNoCertificate] if the role has none yet. The certificate must not be
 // modified.
 func (m *Manager) Current(role Role) (*tls.Certificate, <-chan struct{}, error) {
@@ -310,7 +310,7 @@ func (m *Manager) Current(role Role) (*tls.Certificate, <-chan struct{}, error) 
 	if v == nil {
 		return nil, nil, &roleError{role: role, op: "current", err: ErrNoCertificate}
 	}
-	return v.cert, v.replaced, nil
+	return v.table.def, v.replaced, nil
 }
 
 // TrustBundlePEM returns the PEM bundle of CA certificates the mutual-TLS

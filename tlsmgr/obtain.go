@@ -190,9 +190,8 @@ func (m *Manager) install(s *slot, v *certVersion, st renewState, interim bool) 
 	s.interim = interim
 	s.reported = expiryFine
 	s.mu.Unlock()
-	for _, rs := range s.roles {
-		rs.table.Store(newCertTable(v.cert))
-	}
+	// The swap: one pointer, read by every role's handshakes; the table
+	// it points to was built with v.
 	if old := s.cur.Swap(v); old != nil {
 		close(old.replaced)
 	}

@@ -53,7 +53,7 @@ func (m *Manager) TLSConfigFor(role Role, place string, policy *tls.Config) (*tl
 		return nil, err
 	}
 	if policy == nil {
-		return rs.config, nil
+		return m.roleConfig(rs), nil
 	}
 	if m.Serves(policy) {
 		return policy, nil
@@ -85,7 +85,7 @@ func (m *Manager) Serves(c *tls.Config) bool {
 		return false
 	}
 	for _, rs := range m.roles {
-		if rs.config == c {
+		if rs.config.Load() == c {
 			return true
 		}
 		rs.policyMu.Lock()

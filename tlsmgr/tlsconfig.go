@@ -1,6 +1,7 @@
 package tlsmgr
 
 import (
+	"bytes"
 	"crypto/tls"
 	"crypto/x509"
 	"strings"
@@ -8,8 +9,9 @@ import (
 	"sync/atomic"
 )
 
-// roleState is one role: its names, its certificate slot, the table its
-// handshakes read and its fixed *tls.Config.
+// roleState is one role: its names, its certificate slot and its fixed
+// *tls.Config. Its handshakes read the slot's current certificate version
+// without locking.
 type roleState struct {
 	role        Role
 	names       []string
@@ -18,11 +20,11 @@ type roleState struct {
 	slot        *slot
 	// challenge answers tls-alpn-01 validations; nil for most roles.
 	challenge []ChallengeCertifier
-	// table is swapped as a whole each time a certificate of the role
-	// changes; handshakes read it without locking.
-	table atomic.Pointer[certTable]
-	// config is built once in New and never modified.
-	config *tls.Config
+	// config is built on first use (see Manager.roleConfig), so that a
+	// role no listener uses costs no *tls.Config, and never modified
+	// after; nil until then.
+	configOnce sync.Once
+	config     atomic.Pointer[tls.Config]
 
 	// policyMu guards policies.
 	policyMu sync.Mutex
@@ -94,12 +96,38 @@ func hasUpper(s string) bool {
 	return false
 }
 
+// servedCert returns what a handshake sends for cert: its chain without a
+// trailing self-signed root, which a peer must already trust and never
+// uses from the wire (RFC 8446, section 4.4.2). The private CA's chain is
+// then the leaf alone. It shares cert's key and DER.
+func servedCert(cert *tls.Certificate) *tls.Certificate {
+	n := len(cert.Certificate)
+	if n < 2 {
+		return cert
+	}
+	root, err := x509.ParseCertificate(cert.Certificate[n-1])
+	if err != nil || !bytes.Equal(root.RawIssuer, root.RawSubject) || root.CheckSignatureFrom(root) != nil {
+		return cert
+	}
+	c := *cert
+	c.Certificate = cert.Certificate[: n-1 : n-1]
+	return &c
+}
+
+// table returns the table of the slot's current certificate, or nil.
+func (rs *roleState) table() *certTable {
+	if v := rs.slot.cur.Load(); v != nil {
+		return v.table
+	}
+	return nil
+}
+
 // getCertificate is the role's tls.Config.GetCertificate.
 func (rs *roleState) getCertificate(hello *tls.ClientHelloInfo) (*tls.Certificate, error) {
 	if rs.challenge != nil && isChallengeHello(hello) {
 		return rs.challengeCertificate(hello)
 	}
-	t := rs.table.Load()
+	t := rs.table()
 	if t == nil || t.def == nil {
 		return nil, rs.noCertificate()
 	}
@@ -109,7 +137,7 @@ func (rs *roleState) getCertificate(hello *tls.ClientHelloInfo) (*tls.Certificat
 // getClientCertificate is the role's tls.Config.GetClientCertificate: the
 // role's default certificate, presented when it dials a peer.
 func (rs *roleState) getClientCertificate(*tls.CertificateRequestInfo) (*tls.Certificate, error) {
-	t := rs.table.Load()
+	t := rs.table()
 	if t == nil || t.def == nil {
 		return nil, rs.noCertificate()
 	}
@@ -118,6 +146,12 @@ func (rs *roleState) getClientCertificate(*tls.CertificateRequestInfo) (*tls.Cer
 
 func (rs *roleState) noCertificate() error {
 	return &roleError{role: rs.role, op: "handshake", err: ErrNoCertificate}
+}
+
+// roleConfig returns the role's *tls.Config, building it on first use.
+func (m *Manager) roleConfig(rs *roleState) *tls.Config {
+	rs.configOnce.Do(func() { rs.config.Store(m.buildConfig(rs)) })
+	return rs.config.Load()
 }
 
 // buildConfig makes the role's *tls.Config, once.

@@ -20,7 +20,7 @@ func (e *env) runMemory(ctx context.Context) ([]Section, error) {
 		counts = []int{1, 10}
 	}
 	sec := Section{ID: "6", Title: "Memory per managed certificate and GetCertificate", Notes: []string{
-		"heap = live heap after GC, divided by the count (one Manager per certificate, one name each, all roles on the shared private CA, file storage); the static row holds the same number of parsed tls.Certificate values (leaf parsed, key) as a floor.",
+		"heap = live heap after GC, divided by the count (one Manager per certificate, one name each, all roles on the shared private CA, file storage, the client role's *tls.Config taken as a server on the client listener does); the static row holds the same number of parsed tls.Certificate values (leaf parsed, key) as a floor.",
 		"GetCertificate runs round-robin over the Managers' client configurations with each certificate's name as SNI.",
 	}}
 	for _, n := range counts {
@@ -56,6 +56,10 @@ func (e *env) memoryAt(ctx context.Context, n int) ([]Row, error) {
 			return nil, err
 		}
 		ms = append(ms, m)
+		// A server on the client listener holds its configuration.
+		if _, err := m.TLSConfig(tlsmgr.RoleClient); err != nil {
+			return nil, err
+		}
 	}
 	heap1, g1 := liveHeap(), runtime.NumGoroutine()
 	static, err := e.staticHeap(ctx, n)

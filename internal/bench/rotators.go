@@ -79,6 +79,9 @@ func (e *env) newManagedRotator(ctx context.Context) (*managedRotator, error) {
 
 func (r *managedRotator) url() string { return r.u }
 
+// rotate renews. The swap's cost is from the storage write returning to
+// the installed event, both on the renewing goroutine, so it includes the
+// pointer swap and building and logging that event.
 func (r *managedRotator) rotate(ctx context.Context) (rotation, error) {
 	start := time.Now()
 	if err := r.m.Renew(ctx, tlsmgr.RoleClient); err != nil {
@@ -95,7 +98,7 @@ func (r *managedRotator) rotate(ctx context.Context) (rotation, error) {
 		rot.cost = inst.Sub(ready)
 	}
 	if !ready.After(start) {
-		rot.ready = done // stored elsewhere or not at all: served when Renew returned
+		rot.ready = done // not stored: served when Renew returned
 	}
 	return rot, nil
 }
@@ -201,7 +204,7 @@ func (e *env) newHUPRotator(ctx context.Context) (*hupRotator, error) {
 	if err := os.WriteFile(conf, []byte(body), 0o600); err != nil {
 		return nil, err
 	}
-	r.cmd = exec.Command(bins.NATSServer, "-c", conf)
+	r.cmd = command(bins.NATSServer, "-c", conf)
 	if err := r.cmd.Start(); err != nil {
 		return nil, err
 	}
@@ -232,12 +235,7 @@ func (r *hupRotator) rotate(ctx context.Context) (rotation, error) {
 	return rotation{serial: c.Leaf.SerialNumber.String(), ready: ready, done: done, total: done.Sub(start)}, nil
 }
 
-func (r *hupRotator) close() {
-	_ = r.cmd.Process.Signal(syscall.SIGTERM)
-	timer := time.AfterFunc(10*time.Second, func() { _ = r.cmd.Process.Kill() })
-	_ = r.cmd.Wait()
-	timer.Stop()
-}
+func (r *hupRotator) close() { stopProcess(r.cmd) }
 
 // freePort returns a TCP port free on the loopback interface now.
 func freePort() (int, error) {

@@ -147,7 +147,7 @@ func (su *startupSetup) startOnce(ctx context.Context, arm, trace string) (time.
 		args = append([]string{"-f", "-qq", "-o", trace, "-e", "trace=fsync,fdatasync,sync_file_range,rename,renameat,renameat2,listen", name}, args...)
 		name = "strace"
 	}
-	cmd := exec.Command(name, args...)
+	cmd := command(name, args...)
 	start := time.Now()
 	if err := cmd.Start(); err != nil {
 		return 0, err
@@ -168,10 +168,20 @@ func (su *startupSetup) startOnce(ctx context.Context, arm, trace string) (time.
 	}
 }
 
-// stopProcess stops a child with SIGTERM, then SIGKILL after 10 seconds.
+// command makes a command that runs in its own process group, so that
+// stopProcess reaches its children too (strace's tracee).
+func command(name string, args ...string) *exec.Cmd {
+	cmd := exec.Command(name, args...)
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	return cmd
+}
+
+// stopProcess stops a command's process group with SIGTERM, then SIGKILL
+// after 10 seconds, and waits for it.
 func stopProcess(cmd *exec.Cmd) {
-	_ = cmd.Process.Signal(syscall.SIGTERM)
-	timer := time.AfterFunc(10*time.Second, func() { _ = cmd.Process.Kill() })
+	pgid := -cmd.Process.Pid
+	_ = syscall.Kill(pgid, syscall.SIGTERM)
+	timer := time.AfterFunc(10*time.Second, func() { _ = syscall.Kill(pgid, syscall.SIGKILL) })
 	_ = cmd.Wait()
 	timer.Stop()
 }
