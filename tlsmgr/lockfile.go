@@ -141,7 +141,10 @@ func (s *FileStorage) lockPath(name string) (string, error) {
 }
 
 // tryCreateLock creates the lock file exclusively; ok is false if it
-// exists.
+// exists. The file is not synced: exclusion comes from O_EXCL, and a lock
+// need not survive a crash (one left empty or partial is stale a lease
+// after it was written; see isStale), so a renewal costs one fsync'd write,
+// the certificate's.
 func (s *FileStorage) tryCreateLock(path, holder string) (rec lockRecord, ok bool, err error) {
 	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
 	if errors.Is(err, fs.ErrExist) {
@@ -153,7 +156,7 @@ func (s *FileStorage) tryCreateLock(path, holder string) (rec lockRecord, ok boo
 	now := time.Now()
 	rec = lockRecord{Holder: holder, Created: now, Expires: now.Add(s.lease), Process: s.self}
 	data, _ := json.Marshal(rec)
-	err = errors.Join(f.Chmod(0o600), writeAll(f, data), f.Sync(), f.Close())
+	err = errors.Join(f.Chmod(0o600), writeAll(f, data), f.Close())
 	if err != nil {
 		_ = os.Remove(path)
 		return rec, false, err

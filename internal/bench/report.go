@@ -91,11 +91,7 @@ func (r *Report) WriteText(w io.Writer) error {
 	}
 	fmt.Fprintln(tw, "\ntargets")
 	for _, t := range r.Targets {
-		status := "MISSED"
-		if t.Met {
-			status = "met"
-		}
-		fmt.Fprintf(tw, "  %s\t%s\t%s\t%s\n", status, t.Name, t.Goal, t.Measured)
+		fmt.Fprintf(tw, "  %s\t%s\t%s\t%s\n", t.status(), t.Name, t.Goal, t.Measured)
 		if t.Note != "" {
 			fmt.Fprintf(tw, "  \t\t%s\n", t.Note)
 		}
@@ -116,11 +112,7 @@ func (r *Report) WriteMarkdown(w io.Writer) {
 	}
 	fmt.Fprintf(w, "\n### Targets\n\n| status | target | goal | measured | note |\n|---|---|---|---|---|\n")
 	for _, t := range r.Targets {
-		status := "**missed**"
-		if t.Met {
-			status = "met"
-		}
-		fmt.Fprintf(w, "| %s | %s | %s | %s | %s |\n", status, t.Name, t.Goal, t.Measured, t.Note)
+		fmt.Fprintf(w, "| %s | %s | %s | %s | %s |\n", t.status(), t.Name, t.Goal, t.Measured, t.Note)
 	}
 }
 
@@ -183,4 +175,15 @@ func span(lo, hi float64) string {
 		return num(lo)
 	}
 	return num(lo) + "-" + num(hi)
+}
+
+// status is "met", "MISSED", or "not run" when the run did not measure it.
+func (t Target) status() string {
+	switch {
+	case t.Met:
+		return "met"
+	case t.Measured == notMeasured:
+		return "not run"
+	}
+	return "MISSED"
 }

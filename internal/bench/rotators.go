@@ -80,8 +80,9 @@ func (e *env) newManagedRotator(ctx context.Context) (*managedRotator, error) {
 func (r *managedRotator) url() string { return r.u }
 
 // rotate renews. The swap's cost is from the storage write returning to
-// the installed event, both on the renewing goroutine, so it includes the
-// pointer swap and building and logging that event.
+// the installed event's time, both taken on the renewing goroutine: the
+// pointer swap, waking watchers, and building the event, not logging it
+// nor delivering it.
 func (r *managedRotator) rotate(ctx context.Context) (rotation, error) {
 	start := time.Now()
 	if err := r.m.Renew(ctx, tlsmgr.RoleClient); err != nil {

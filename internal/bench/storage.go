@@ -79,7 +79,8 @@ func (s *stampStorage) snapshot() map[string]int {
 }
 
 // installWatch notes when the Manager last reported a certificate
-// installed, through Config.OnEvent.
+// installed, through Config.OnEvent: the event's own time, taken as the
+// Manager starts emitting it, right after the swap.
 type installWatch struct {
 	mu   sync.Mutex
 	last time.Time
@@ -89,9 +90,8 @@ func (w *installWatch) onEvent(ev tlsmgr.Event) {
 	if ev.Type != tlsmgr.EventInstalled {
 		return
 	}
-	now := time.Now()
 	w.mu.Lock()
-	w.last = now
+	w.last = ev.Time // the Manager's clock, time.Now by default, when the event was emitted
 	w.mu.Unlock()
 }
 

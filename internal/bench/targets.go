@@ -18,9 +18,12 @@ func targets(r *Report, e *env) []Target {
 	}
 }
 
+// notMeasured is a target's Measured when its section did not run.
+const notMeasured = "not measured in this run"
+
 // notRun is the target status when its section did not run.
 func notRun(t Target) Target {
-	t.Measured = "not measured in this run"
+	t.Measured = notMeasured
 	return t
 }
 
@@ -44,9 +47,7 @@ func swapTarget(r *Report) Target {
 	}
 	t.Measured = strings.Join(parts, "; ") + fmt.Sprintf("; largest ratio to 0 clients %s", num(steep))
 	t.Met = worst < 10 && steep <= 1.5
-	if !t.Met {
-		t.Note = "the swap is storage write -> installed event; what remains is the installed event's log line and callback, which run after the pointer swap"
-	}
+	t.Note = "swap = storage write returned -> installed event stamped, on the renewing goroutine (pointer swap, watchers woken, event built; the log line and OnEvent come after)"
 	return t
 }
 
@@ -83,7 +84,7 @@ func renewStorageTarget(r *Report) Target {
 	}
 	t.Measured = fmt.Sprintf("%s Store (fsync'd write) and %s Lock per Renew", num(st.Median), num(lk.Median))
 	t.Met = st.Median <= 1
-	t.Note = "FileStorage's Lock writes a lock file; it is not synced (a lock need not survive a crash)"
+	t.Note = "counted at the Storage interface; FileStorage's Store is one fsync'd write (file and directory synced), its lock file is not synced"
 	return t
 }
 
