@@ -8,6 +8,8 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"net/http"
+	neturl "net/url"
 	"os"
 	"path/filepath"
 	"strings"
@@ -305,31 +307,15 @@ func leafConf(port int, tlsBody string) string {
 }
 
 // joined reports whether a client of the leaf p reaches the hub's
-// responder: it asks until the hub answers (the leafnode connection is up
-// and has the hub's interest) or wait passes.
-func joined(t *testing.T, p *testbin.Process, roots *x509.CertPool, wait time.Duration) bool {
+// responder (see asks).
+func joined(t *testing.T, p *testbin.Process, roots *x509.CertPool, expect bool) bool {
 	t.Helper()
 	line := p.WaitFor(t, "Listening for client connections on", 1)
 	addr := line[strings.LastIndex(line, " ")+1:]
 	nc, err := nats.Connect("tls://"+addr, nats.Secure(&tls.Config{RootCAs: roots, ServerName: "localhost"}), nats.Timeout(5*time.Second))
 	require.NoError(t, err)
 	defer nc.Close()
-	deadline := time.Now().Add(wait)
-	for time.Now().Before(deadline) {
-		// A request without responders fails at once; the hub's answer
-		// is the event waited for.
-		if _, err := nc.Request("parity.join", nil, time.Second); err == nil {
-			return true
-		} else if !errors.Is(err, nats.ErrNoResponders) && !errors.Is(err, nats.ErrTimeout) {
-			require.NoError(t, err)
-		}
-		select {
-		case <-p.Done():
-			t.Fatalf("leaf exited:\n%s", p.Output())
-		case <-time.After(20 * time.Millisecond):
-		}
-	}
-	return false
+	return asks(t, nc, expect)
 }
 
 // TestParityLeafnodeRemote: a leafnode remote's tls { ca_file } verifies a
@@ -358,12 +344,12 @@ func TestParityLeafnodeRemote(t *testing.T) {
 				t.Run(target.name, func(t *testing.T) {
 					p, roots := target.start(t, tc.conf)
 					if tc.join {
-						require.True(t, joined(t, p, roots, parityWait), "%s did not join the hub:\n%s", target.name, p.Output())
+						require.True(t, joined(t, p, roots, true), "%s did not join the hub:\n%s", target.name, p.Output())
 						return
 					}
 					// Refused: the handshake error, then no answer.
 					p.WaitForAny(t, "certificate signed by unknown authority", "Leafnode connection closed")
-					require.False(t, joined(t, p, roots, time.Second), "%s joined:\n%s", target.name, p.Output())
+					require.False(t, joined(t, p, roots, false), "%s joined:\n%s", target.name, p.Output())
 				})
 			}
 		})
@@ -388,7 +374,7 @@ func TestParityLeafnodeRemoteACMEHub(t *testing.T) {
 		t.Run(target.name, func(t *testing.T) {
 			respond(t, hub.server.ClientURL(), nats.Secure(&tls.Config{RootCAs: ca.Roots(t), ServerName: "127.0.0.1"}))
 			p, roots := target.start(t, leafConf(port, fmt.Sprintf("ca_file: %q", rootsFile)))
-			require.True(t, joined(t, p, roots, parityWait), "%s did not join the hub:\n%s", target.name, p.Output())
+			require.True(t, joined(t, p, roots, true), "%s did not join the hub:\n%s", target.name, p.Output())
 		})
 	}
 }
@@ -452,4 +438,131 @@ func TestBinaryRefusesWithFileAndLine(t *testing.T) {
 	require.Contains(t, out, "remove insecure", out)
 	require.NotContains(t, out, "Server is ready")
 	require.NotContains(t, out, "certificate installed", "refused before ordering")
+}
+
+// TestParityOtherListeners: the TLS policy of the websocket listener and of
+// HTTPS monitoring (which serves the client listener's tls block, but
+// nats-server asks HTTPS clients for no certificate) has the same effect on
+// nats-autotls as on nats-server.
+func TestParityOtherListeners(t *testing.T) {
+	clientCA := newTestCA(t, "client test CA")
+	alice := clientCA.issue(t, "alice")
+	targets := parityTargets(t)
+	verify := fmt.Sprintf("ca_file: %q\nverify: true", clientCA.pem)
+
+	httpsGet := func(url string, roots *x509.CertPool, cert *tls.Certificate) error {
+		cfg := &tls.Config{RootCAs: roots, ServerName: "localhost"}
+		if cert != nil {
+			cfg.Certificates = []tls.Certificate{*cert}
+		}
+		hc := &http.Client{Timeout: 5 * time.Second, Transport: &http.Transport{TLSClientConfig: cfg}}
+		resp, err := hc.Get(url)
+		if err != nil {
+			return err
+		}
+		defer resp.Body.Close()
+		if resp.StatusCode != http.StatusOK {
+			return fmt.Errorf("status %s", resp.Status)
+		}
+		return nil
+	}
+	for _, tc := range []struct {
+		name     string
+		noCertOK bool
+		conf     func(port int) string
+		try      func(port int, roots *x509.CertPool, cert *tls.Certificate) error
+	}{
+		{"websocket verify", false, func(port int) string {
+			return fmt.Sprintf("host: 127.0.0.1\nport: -1\nwebsocket {\n host: 127.0.0.1\n port: %d\n tls {\n{{CERT}}\n%s\n}\n}\n", port, verify)
+		}, func(port int, roots *x509.CertPool, cert *tls.Certificate) error {
+			p := probe{}
+			if cert != nil {
+				p.tls = withCert(cert)
+			}
+			return p.dial(fmt.Sprintf("wss://127.0.0.1:%d", port), roots)
+		}},
+		{"https monitoring verify", true, func(port int) string {
+			return fmt.Sprintf("host: 127.0.0.1\nport: -1\nhttps_port: %d\ntls {\n{{CERT}}\n%s\n}\n", port, verify)
+		}, func(port int, roots *x509.CertPool, cert *tls.Certificate) error {
+			return httpsGet(fmt.Sprintf("https://127.0.0.1:%d/varz", port), roots, cert)
+		}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			for _, target := range targets {
+				t.Run(target.name, func(t *testing.T) {
+					port := freePort(t)
+					_, roots := target.start(t, tc.conf(port))
+					err := tc.try(port, roots, nil)
+					require.Equal(t, tc.noCertOK, err == nil, "%s: a client without a certificate: %v", target.name, err)
+					require.NoError(t, tc.try(port, roots, alice.cert), "%s: a client certificate from ca_file", target.name)
+				})
+			}
+		})
+	}
+}
+
+// TestParityLeafnodeAcceptVerify: a hub's leafnodes tls { ca_file, verify }
+// admits a leaf presenting a certificate from ca_file and refuses one
+// without, on nats-autotls as on nats-server.
+func TestParityLeafnodeAcceptVerify(t *testing.T) {
+	clientCA := newTestCA(t, "leaf client test CA")
+	leafCert := clientCA.issue(t, "leaf")
+	for _, target := range parityTargets(t) {
+		t.Run(target.name, func(t *testing.T) {
+			leafPort := freePort(t)
+			p, roots := target.start(t, fmt.Sprintf("host: 127.0.0.1\nport: -1\ntls {\n{{CERT}}\n}\nleafnodes {\n host: 127.0.0.1\n port: %d\n tls {\n{{CERT}}\nca_file: %q\nverify: true\n}\n}\n", leafPort, clientCA.pem))
+			line := p.WaitFor(t, "Listening for client connections on", 1)
+			respond(t, "tls://"+line[strings.LastIndex(line, " ")+1:], nats.Secure(&tls.Config{RootCAs: roots, ServerName: "localhost"}))
+			for _, tc := range []struct {
+				name string
+				cert *tls.Certificate
+				join bool
+			}{
+				{"certificate from ca_file", leafCert.cert, true},
+				{"no certificate", nil, false},
+			} {
+				t.Run(tc.name, func(t *testing.T) {
+					remote := &tls.Config{RootCAs: roots, MinVersion: tls.VersionTLS12}
+					if tc.cert != nil {
+						remote.Certificates = []tls.Certificate{*tc.cert}
+					}
+					opts := &server.Options{Host: "127.0.0.1", Port: -1, NoLog: true, NoSigs: true}
+					opts.LeafNode.Remotes = []*server.RemoteLeafOpts{{
+						URLs: []*neturl.URL{{Scheme: "tls", Host: fmt.Sprintf("127.0.0.1:%d", leafPort)}}, TLS: true, TLSConfig: remote,
+					}}
+					leaf, err := server.NewServer(opts)
+					require.NoError(t, err)
+					leaf.Start()
+					t.Cleanup(leaf.Shutdown)
+					require.True(t, leaf.ReadyForConnections(10*time.Second))
+					nc, err := nats.Connect(leaf.ClientURL())
+					require.NoError(t, err)
+					defer nc.Close()
+					require.Equal(t, tc.join, asks(t, nc, tc.join), "%s: %s", target.name, tc.name)
+				})
+			}
+		})
+	}
+}
+
+// asks requests "parity.join" until the hub answers (the leafnode
+// connection is up and the leaf has the hub's interest), for up to
+// parityWait if an answer is expected and two seconds if not. A request
+// without responders fails at once, so asks paces them.
+func asks(t *testing.T, nc *nats.Conn, expect bool) bool {
+	t.Helper()
+	wait := 2 * time.Second
+	if expect {
+		wait = parityWait
+	}
+	deadline := time.Now().Add(wait)
+	for time.Now().Before(deadline) {
+		if _, err := nc.Request("parity.join", nil, time.Second); err == nil {
+			return true
+		} else if !errors.Is(err, nats.ErrNoResponders) && !errors.Is(err, nats.ErrTimeout) {
+			require.NoError(t, err)
+		}
+		time.Sleep(20 * time.Millisecond) // pacing between asks; the answer is the event waited for
+	}
+	return false
 }
