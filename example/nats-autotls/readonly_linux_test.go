@@ -3,55 +3,18 @@
 package main
 
 import (
-	"context"
 	"crypto/tls"
 	"crypto/x509"
 	"fmt"
-	"io"
 	"os"
 	"path/filepath"
 	"strconv"
 	"syscall"
 	"testing"
-	"time"
 
 	"github.com/nats-io/nats.go"
 	"github.com/stretchr/testify/require"
 )
-
-// runUntilReady runs the binary in-process until stop is called.
-func runUntilReady(t *testing.T, args ...string) (n *node, stop func()) {
-	t.Helper()
-	ctx, cancel := context.WithCancel(context.Background())
-	ready := make(chan *node, 1)
-	done := make(chan error, 1)
-	go func() { done <- run(ctx, args, io.Discard, ready) }()
-	stopped := false
-	stop = func() {
-		if stopped {
-			return
-		}
-		stopped = true
-		cancel()
-		select {
-		case err := <-done:
-			require.NoError(t, err)
-		case <-time.After(30 * time.Second):
-			t.Error("nats-autotls did not stop within 30s")
-		}
-	}
-	t.Cleanup(stop)
-	select {
-	case n := <-ready:
-		return n, stop
-	case err := <-done:
-		stopped = true
-		t.Fatalf("nats-autotls exited: %v", err)
-	case <-time.After(60 * time.Second):
-		t.Fatal("nats-autotls not ready within 60s")
-	}
-	return nil, stop
-}
 
 // TestRestartFromReadOnlyStorage (issue 12, fault 5): the binary rewrote
 // ca-bundle.pem at every start, so with its storage on a read-only mount
