@@ -9,6 +9,9 @@ import (
 	"strings"
 
 	"github.com/nats-io/nats-server/v2/server"
+
+	"github.com/nats-autotls/autotls/internal/config"
+	"github.com/nats-autotls/autotls/internal/natsmagic"
 )
 
 // action is what a command line asks nats-autotls to do.
@@ -33,6 +36,11 @@ type command struct {
 	af     autoTLSFlags
 	signal string        // the --signal argument, for actionSignal
 	flags  *flag.FlagSet // every flag, for the help text
+	// creds are natsmagic's leafnode credential files, removed on exit;
+	// nil if none.
+	creds *natsmagic.Creds
+	// reloadInput are the configuration's sources, read again on SIGHUP.
+	reloadInput config.Input
 }
 
 // usageError is a command line that does not parse (an unknown flag, a bad
@@ -53,6 +61,7 @@ func newFlagSet(af *autoTLSFlags) *flag.FlagSet {
 	fs.SetOutput(io.Discard)
 	fs.Usage = func() {}
 	af.register(fs)
+	config.RegisterFlags(fs)
 	return fs
 }
 
@@ -68,6 +77,9 @@ func parseCommand(args []string) (*command, error) {
 	if sig != "" {
 		return &command{action: actionSignal, signal: sig}, nil
 	}
+	// nats-server refuses unknown top-level fields, the autotls block
+	// included; internal/config checks the file strictly itself.
+	server.NoErrOnUnknownFields(true)
 	c := &command{}
 	var asked action
 	c.flags = newFlagSet(&c.af)

@@ -11,6 +11,7 @@ import (
 
 	"github.com/nats-autotls/autotls/acme"
 	"github.com/nats-autotls/autotls/tlsmgr/health"
+	"github.com/nats-autotls/autotls/internal/config"
 )
 
 // autoTLSFlags are the reference binary's own flags, next to nats-server's.
@@ -43,6 +44,10 @@ type autoTLSFlags struct {
 	kvCreds      string
 	kvCA         string
 	kvBucket     string
+
+	// cfg is the configuration loaded from every source (see loadConfig);
+	// the fields above are set from it. Nil until loaded.
+	cfg *config.Config
 }
 
 func (f *autoTLSFlags) register(fs *flag.FlagSet) {
@@ -89,19 +94,30 @@ func splitList(s string) []string {
 	return out
 }
 
-// solvers returns the challenge solvers the flags ask for: dns-01 through
-// the hook if one is given, else http-01.
-func (f *autoTLSFlags) solvers() (*acme.DNS01, *acme.HTTP01) {
-	if f.dnsHook == "" {
-		return nil, &acme.HTTP01{Addr: f.http01}
+// solvers returns the challenge solvers the configuration asks for:
+// dns-01 through the named provider or the hook if one is given, else
+// http-01.
+func (f *autoTLSFlags) solvers() (*acme.DNS01, *acme.HTTP01, error) {
+	provider, err := f.dnsProvider()
+	if err != nil {
+		return nil, nil, err
+	}
+	if f.dnsHook == "" && provider == nil {
+		return nil, &acme.HTTP01{Addr: f.http01}, nil
 	}
 	resolvers := splitList(f.resolvers)
-	return &acme.DNS01{
-		Provider:               dnsHook{path: f.dnsHook},
-		Zone:                   f.dnsZone,
+	d := &acme.DNS01{
+		Lego:                   provider,
 		Resolvers:              resolvers,
 		SkipAuthoritativeCheck: len(resolvers) > 0,
-	}, nil
+	}
+	if provider == nil {
+		d.Provider, d.Zone = dnsHook{path: f.dnsHook}, f.dnsZone
+	}
+	if f.cfg != nil {
+		d.PropagationTimeout, d.PollingInterval = f.cfg.DNS.PropagationTimeout, f.cfg.DNS.PollingInterval
+	}
+	return d, nil, nil
 }
 
 func (f *autoTLSFlags) directoryURL() string {

@@ -104,6 +104,13 @@ func (p *process) run(ctx context.Context) error {
 	case actionSignal:
 		return cli.SendSignal(c.signal)
 	}
+	if c.action == actionRun || c.action == actionCheck {
+		err := c.loadConfig(ctx, os.Environ())
+		defer c.creds.Remove() // natsmagic's leafnode credentials, on every exit
+		if err != nil {
+			return err
+		}
+	}
 	if err := c.af.check(); err != nil {
 		return err
 	}
@@ -163,6 +170,7 @@ func (p *process) serveNode(ctx context.Context, cancel context.CancelFunc, c *c
 		return err
 	}
 	n.serverLog = logs
+	n.autotls = c.reloader(os.Environ())
 	defer n.close()
 	signals := p.handleSignals(ctx, cancel, n, logger, func() { _ = logs.Reopen() })
 	defer signals.close()

@@ -33,6 +33,9 @@ type node struct {
 	// serverLog is the server's logger (the process's one log); nil means
 	// nats-server's own, as ConfigureLogger sets it.
 	serverLog *natslog.Log
+	// autotls re-reads the autotls configuration on SIGHUP; nil means
+	// nothing to re-read.
+	autotls *autotlsReload
 
 	// server is the running server: nil until start has started it (and
 	// always in sidecar mode). Set under mu; read it with srv unless
@@ -122,7 +125,7 @@ func (f *autoTLSFlags) storageDir() (string, error) {
 // manager builds (and does not start) a Manager on storage as the flags
 // configure it, and returns the shared CA if the flags name one.
 func (f *autoTLSFlags) manager(storage tlsmgr.Storage, logger *slog.Logger, st *status) (*tlsmgr.Manager, *sharedCA, error) {
-	cfg := tlsmgr.Config{Names: f.nameList(), Storage: storage, Cache: cacheOf(storage), Logger: logger, StartInBackground: f.background}
+	cfg := tlsmgr.Config{Names: f.nameList(), Roles: f.roles(), Storage: storage, Cache: cacheOf(storage), Logger: logger, StartInBackground: f.background}
 	if st != nil { // metrics: lock waits and events
 		cfg.Storage, cfg.OnEvent = st.metrics.Storage(storage), st.observe
 	}
@@ -155,8 +158,12 @@ func (f *autoTLSFlags) issuers(cfg *tlsmgr.Config, storage tlsmgr.Storage, logge
 	if err != nil {
 		return nil, err
 	}
-	dns01, http01 := f.solvers()
+	dns01, http01, err := f.solvers()
+	if err != nil {
+		return nil, err
+	}
 	iss, err := acme.New(acme.Config{
+		EAB:            f.eab(),
 		DirectoryRoots: dirRoots,
 		DirectoryURL:   f.directoryURL(),
 		Email:          f.email,
@@ -200,6 +207,9 @@ func (n *node) writeBundle(logger *slog.Logger) error {
 // reload is SIGHUP: it moves the shared CA to its files and re-applies the
 // configuration file, whichever the node has.
 func (n *node) reload(ctx context.Context, logger *slog.Logger) error {
+	if err := n.autotls.reload(ctx); err != nil {
+		return err
+	}
 	var errs []error
 	if n.sharedCA != nil {
 		changed, err := n.sharedCA.reload(ctx, n.manager, logger)

@@ -18,9 +18,9 @@ type Config struct {
 	// Background starts serving before missing certificates are obtained.
 	Background bool
 
-	// LogLevel is the certificate manager's level: debug, info, warn or
-	// error. Empty means info.
-	LogLevel string
+	// LogJSON writes the log as one JSON object per line instead of
+	// nats-server's text format.
+	LogJSON bool
 
 	// Status is the address of the JSON status endpoint. Empty means none.
 	Status string

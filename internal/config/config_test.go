@@ -38,7 +38,7 @@ port: 4222
 autotls {
   names: [file.example.com]
   storage: /from/file
-  log: warn
+  log_json: false
   acme { directory: "https://ca.example/dir", agree_tos: true, email: file@example.com }
   dns { provider: digitalocean, settings { auth_token: from-file } }
 }
@@ -46,17 +46,17 @@ autotls {
 	env := []string{
 		"NATS_AUTOTLS_STORAGE=/from/env",
 		"NATS_AUTOTLS_ACME_EMAIL=env@example.com",
-		"NATS_AUTOTLS_LOG=error",
+		"NATS_AUTOTLS_LOG_JSON=false",
 		"DO_AUTH_TOKEN=from-lego-env",
 	}
-	fs := flags(t, "-autotls_email", "flag@example.com", "-autotls_log", "debug")
+	fs := flags(t, "-autotls_email", "flag@example.com", "-autotls_log_json")
 	cfg, err := Load(Input{ConfigFile: conf, Environ: env, Flags: fs})
 	require.NoError(t, err)
 
 	require.Equal(t, []string{"file.example.com"}, cfg.Names)
 	require.Equal(t, "/from/env", cfg.Storage, "env over file")
 	require.Equal(t, "flag@example.com", cfg.ACME.Email, "flag over env over file")
-	require.Equal(t, "debug", cfg.LogLevel)
+	require.True(t, cfg.LogJSON, "flag over env over file")
 	require.Equal(t, "from-file", cfg.DNS.Settings["auth_token"], "file over the provider's own variable")
 	require.Equal(t, "flag -autotls_email", cfg.Sources["acme.email"])
 	require.Equal(t, "env NATS_AUTOTLS_STORAGE", cfg.Sources["storage"])
@@ -152,8 +152,8 @@ func TestErrors(t *testing.T) {
 		"block not a block":     {file: "autotls: yes\n", want: []string{"nats.conf:1", "not a block"}},
 		"bad domain":            {file: "autotls { names: [bad_name!] }\n", want: []string{"nats.conf:1", "autotls.names", "bad_name!"}},
 		"wildcard http01":       {file: "autotls { names: [\"*.example.com\"], acme { directory: letsencrypt, agree_tos: true } }\n", want: []string{"nats.conf:1", "autotls.names", "dns-01"}},
-		"zerossl no email":      {env: []string{"NATS_AUTOTLS_ACME_DIRECTORY=https://acme.zerossl.com/v2/DV90", "NATS_AUTOTLS_ACME_AGREE_TOS=true"}, want: []string{"default", "acme.email"}},
-		"no tos":                {flags: []string{"-autotls_acme", "letsencrypt"}, want: []string{"acme.agree_tos", "terms"}},
+		"zerossl no email":      {env: []string{"NATS_AUTOTLS_ACME_DIRECTORY=https://acme.zerossl.com/v2/DV90", "NATS_AUTOTLS_ACME_AGREE_TOS=true"}, want: []string{"env NATS_AUTOTLS_ACME_DIRECTORY", "acme.email", "-autotls_email"}},
+		"no tos":                {flags: []string{"-autotls_acme", "letsencrypt"}, want: []string{"flag -autotls_acme", "acme.agree_tos", "terms", "-autotls_agree_tos"}},
 		"unknown env":           {env: []string{"NATS_AUTOTLS_EMIAL=a@b.c"}, want: []string{"env NATS_AUTOTLS_EMIAL", "unknown variable", "NATS_AUTOTLS_ACME_EMAIL"}},
 		"bad bool env":          {env: []string{"NATS_AUTOTLS_BACKGROUND=maybe"}, want: []string{"env NATS_AUTOTLS_BACKGROUND", "maybe", "true or false"}},
 		"unreadable secret":     {env: []string{"NATS_AUTOTLS_ACME_EAB_HMAC_KEY_FILE=/nonexistent/x"}, want: []string{"NATS_AUTOTLS_ACME_EAB_HMAC_KEY_FILE", "/nonexistent/x"}},
@@ -163,7 +163,7 @@ func TestErrors(t *testing.T) {
 		"secret on cmdline":     {flags: []string{"-autotls_dns_provider", "digitalocean", "-autotls_dns_setting", "auth_token=" + secret}, want: []string{"flag -autotls_dns_setting", "auth_token_file"}},
 		"hook and provider":     {env: []string{"NATS_AUTOTLS_DNS_HOOK=/bin/true", "NATS_AUTOTLS_DNS_PROVIDER=exec", "NATS_AUTOTLS_DNS_SETTINGS_PROGRAM=/bin/true"}, want: []string{"env NATS_AUTOTLS_DNS_HOOK", "use one of them"}},
 		"bad duration":          {file: "autotls { dns { propagation_timeout: fast } }\n", want: []string{"nats.conf:1", "dns.propagation_timeout", "duration"}},
-		"bad log":               {flags: []string{"-autotls_log", "loud"}, want: []string{"flag -autotls_log", "loud", "debug, info"}},
+		"bad bool file":         {file: "autotls { log_json: maybe }\n", want: []string{"nats.conf:1", "autotls.log_json", "true or false"}},
 		"http directory":        {file: "autotls { acme { directory: \"http://ca.example/dir\", agree_tos: true } }\n", want: []string{"nats.conf:1", "acme.directory", "https"}},
 		"bad status":            {env: []string{"NATS_AUTOTLS_STATUS=localhost"}, want: []string{"env NATS_AUTOTLS_STATUS", "HOST:PORT"}},
 		"ca key only":           {file: "autotls { ca { key: /x.key } }\n", want: []string{"nats.conf:1", "ca.key", "ca.cert"}},

@@ -37,7 +37,7 @@ autotls {
 
 // An error names the source, the setting, the value and the fix.
 func ExampleError() {
-	_, err := config.Load(config.Input{Environ: []string{"NATS_AUTOTLS_LOG=loud"}})
+	_, err := config.Load(config.Input{Environ: []string{"NATS_AUTOTLS_BACKGROUND=maybe"}})
 	fmt.Println(err)
-	// Output: env NATS_AUTOTLS_LOG: autotls.log: "loud": unknown level: use debug, info, warn or error
+	// Output: env NATS_AUTOTLS_BACKGROUND: autotls.background: "maybe": not true or false: give true or false
 }

@@ -63,7 +63,7 @@ func settings() []setting {
 		{key: "names", flag: "autotls_names", kind: kList, doc: "DNS names, wildcards and IPs of this server", apply: list(func(c *Config) *[]string { return &c.Names })},
 		{key: "storage", flag: "autotls_storage", doc: "storage directory", apply: str(func(c *Config) *string { return &c.Storage })},
 		{key: "background", flag: "autotls_background", kind: kBool, doc: "serve before certificates are obtained", apply: boolean(func(c *Config) *bool { return &c.Background })},
-		{key: "log", flag: "autotls_log", doc: "log level: debug, info, warn, error", apply: str(func(c *Config) *string { return &c.LogLevel })},
+		{key: "log_json", flag: "autotls_log_json", kind: kBool, doc: "write the log as JSON lines", apply: boolean(func(c *Config) *bool { return &c.LogJSON })},
 		{key: "status", flag: "autotls_status", doc: "status endpoint address host:port", apply: str(func(c *Config) *string { return &c.Status })},
 		{key: "acme.directory", flag: "autotls_acme", doc: `ACME directory URL, "letsencrypt" or "letsencrypt-staging"`, apply: str(func(c *Config) *string { return &c.ACME.Directory })},
 		{key: "acme.email", flag: "autotls_email", doc: "ACME account e-mail", apply: str(func(c *Config) *string { return &c.ACME.Email })},

@@ -17,7 +17,7 @@ import (
 // of the offending value.
 func (c *Config) validate(reg *dnsprovider.Registry) error {
 	for _, check := range []func() error{
-		c.checkNames, c.checkLog, c.checkAddrs, c.checkACME, c.checkEAB,
+		c.checkNames, c.checkAddrs, c.checkACME, c.checkEAB,
 		func() error { return c.checkDNS(reg) }, c.checkWildcards, c.checkCA, c.checkKV,
 	} {
 		if err := check(); err != nil {
@@ -50,14 +50,6 @@ func (c *Config) checkNames() error {
 		}
 	}
 	return nil
-}
-
-func (c *Config) checkLog() error {
-	switch strings.ToLower(c.LogLevel) {
-	case "", "debug", "info", "warn", "error":
-		return nil
-	}
-	return c.fail("log", c.LogLevel, "unknown level", "use debug, info, warn or error")
 }
 
 func (c *Config) checkAddrs() error {
@@ -108,14 +100,21 @@ func (c *Config) checkACME() error {
 		}
 	}
 	if !a.AgreeTOS {
-		return c.fail("acme.agree_tos", "", "the CA's terms of service are not agreed to", "read them, then set acme.agree_tos: true")
+		e := c.fail("acme.agree_tos", "", "the CA's terms of service are not agreed to", "read them, then set "+how("acme.agree_tos", "true"))
+		if _, set := c.Sources["acme.agree_tos"]; !set {
+			e.Source = c.Sources["acme.directory"]
+			e.Problem = "acme.directory " + strconv.Quote(a.Directory) + " is set but " + e.Problem
+		}
+		return e
 	}
 	if a.Email != "" {
 		if addr, err := mail.ParseAddress(a.Email); err != nil || addr.Address != a.Email {
 			return c.fail("acme.email", a.Email, "not an e-mail address", "write it as name@example.com")
 		}
 	} else if needsEmail(a.Directory) && a.EABKeyID == "" {
-		return c.fail("acme.email", "", "this CA requires a contact e-mail (or External Account Binding)", "set acme.email")
+		e := c.fail("acme.email", "", "this CA requires a contact e-mail (or External Account Binding)", "set "+how("acme.email", "name@example.com"))
+		e.Source = c.Sources["acme.directory"]
+		return e
 	}
 	return nil
 }
@@ -258,6 +257,19 @@ func (c *Config) checkKV() error {
 		}
 	}
 	return nil
+}
+
+// how says every way to set key to value.
+func how(key, value string) string {
+	s, _ := lookupSetting(key)
+	out := key + ": " + value + " in the autotls block, " + s.env() + "=" + value
+	if s.flag != "" {
+		out += " or -" + s.flag
+		if s.kind != kBool {
+			out += " " + value
+		}
+	}
+	return out
 }
 
 // validName reports whether n is a DNS name, a wildcard of one, or an IP.

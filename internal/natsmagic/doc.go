@@ -33,7 +33,7 @@
 //	NATS_MAGIC_EMAIL, NATS_MAGIC_CA (default Let's Encrypt production)
 //	NATS_MAGIC_PROVIDER            digitalocean, azure, route53, or any provider name
 //	NATS_MAGIC_FILE, NATS_MAGIC_URL, NATS_MAGIC_SERVER (nkey seed), NATS_MAGIC_INSECURE
-//	NATS_LOGGING_PRESET            development (debug) or production (info)
+//	NATS_LOGGING_PRESET            development (text log) or production (JSON lines)
 //
 // natsmagic agreed to the CA's terms implicitly; so does this package when
 // natsmagic's configuration is used.

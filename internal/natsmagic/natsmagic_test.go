@@ -82,7 +82,7 @@ func TestReadmeExample(t *testing.T) {
 	require.Equal(t, "SECRET-TOKEN", cfg.DNS.Settings["auth_token"], "to the provider, not the environment")
 	_, inEnv := os.LookupEnv("DO_TOKEN")
 	require.False(t, inEnv)
-	require.Equal(t, "debug", cfg.LogLevel)
+	require.False(t, cfg.LogJSON, "the development preset logs text")
 
 	require.NoError(t, creds.Remove())
 	_, err = os.Stat(creds.Dir)

@@ -88,12 +88,9 @@ func (c *Config) Values(reg *dnsprovider.Registry, environ []string, read func(s
 	if v, src, ok := str("letsencrypt_data_dir"); ok && v != "" {
 		add("storage", v, src)
 	}
+	// natsmagic's production preset logged JSON lines; development, text.
 	if v, src, ok := str("logging_preset"); ok {
-		level := "debug"
-		if v == "production" {
-			level = "info"
-		}
-		add("log", level, src)
+		add("log_json", v == "production", src)
 	}
 	dns, err := c.dnsValues(reg, environ, read)
 	if err != nil {
