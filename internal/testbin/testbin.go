@@ -62,7 +62,15 @@ type Process struct {
 // kills it at the test's cleanup. WaitFor waits at most wait.
 func Start(t testing.TB, wait time.Duration, name string, args ...string) *Process {
 	t.Helper()
-	p := &Process{Cmd: exec.Command(name, args...), Wait: wait, changed: make(chan struct{}), done: make(chan struct{})}
+	return StartCmd(t, wait, exec.Command(name, args...))
+}
+
+// StartCmd is Start for a command the caller prepared (its environment,
+// its directory); cmd's Stdout and Stderr are replaced.
+func StartCmd(t testing.TB, wait time.Duration, cmd *exec.Cmd) *Process {
+	t.Helper()
+	name := cmd.Path
+	p := &Process{Cmd: cmd, Wait: wait, changed: make(chan struct{}), done: make(chan struct{})}
 	r, w := io.Pipe()
 	p.Cmd.Stdout, p.Cmd.Stderr = w, w
 	if err := p.Cmd.Start(); err != nil {
