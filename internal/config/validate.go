@@ -130,9 +130,13 @@ func (c *Config) checkEAB() error {
 	a := c.ACME
 	if (a.EABKeyID == "") != (a.EABHMACKey == "") {
 		if a.EABKeyID == "" {
-			return c.fail("acme.eab.kid", "", "missing while acme.eab.hmac_key is set", "give both, as the CA issued them")
+			e := c.fail("acme.eab.kid", "", "missing while acme.eab.hmac_key is set", "give both, as the CA issued them")
+			e.Source = c.Sources["acme.eab.hmac_key"]
+			return e
 		}
-		return c.fail("acme.eab.hmac_key", "", "missing while acme.eab.kid is set", "give both; the key from a file with hmac_key_file")
+		e := c.fail("acme.eab.hmac_key", "", "missing while acme.eab.kid is set", "give both; the key from a file with hmac_key_file, NATS_AUTOTLS_ACME_EAB_HMAC_KEY_FILE or -autotls_eab_hmac_key_file")
+		e.Source = c.Sources["acme.eab.kid"]
+		return e
 	}
 	if a.EABHMACKey != "" {
 		if _, err := base64.RawURLEncoding.DecodeString(strings.TrimRight(a.EABHMACKey, "=")); err != nil {

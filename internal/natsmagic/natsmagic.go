@@ -126,7 +126,10 @@ func Load(ctx context.Context, in Input) (*Config, error) {
 		}
 		body, err := f.Fetch(ctx, u, env["NATS_MAGIC_SERVER"], insecure)
 		if err != nil {
-			return nil, err
+			if strings.HasPrefix(err.Error(), "env ") {
+				return nil, err
+			}
+			return nil, fmt.Errorf("env NATS_MAGIC_URL: %w", err)
 		}
 		if err := c.merge(body, "NATS_MAGIC_URL "+redactURL(u)); err != nil {
 			return nil, err
