@@ -10,8 +10,8 @@ import (
 	"time"
 
 	"github.com/nats-autotls/autotls/acme"
-	"github.com/nats-autotls/autotls/tlsmgr/health"
 	"github.com/nats-autotls/autotls/internal/config"
+	"github.com/nats-autotls/autotls/tlsmgr/health"
 )
 
 // autoTLSFlags are the reference binary's own flags, next to nats-server's.
