@@ -52,7 +52,11 @@ func (i *Issuer) buildSolvers() {
 	}
 	if h := i.cfg.HTTP01; h != nil {
 		host, port, _ := net.SplitHostPort(h.Addr) // checked by New
-		i.web = &tracker{inner: legoSolver{http01.NewProviderServer(host, port)}, kind: "http-01", log: i.log}
+		var inner ctxSolver = legoSolver{http01.NewProviderServer(host, port)}
+		if h.Storage != nil {
+			inner = storageSolver{h.Storage}
+		}
+		i.web = &tracker{inner: inner, kind: "http-01", log: i.log}
 		i.solvers = append(i.solvers, i.web)
 	}
 	if i.cfg.TLSALPN01 != nil {

@@ -191,6 +191,15 @@ type LegoProvider interface {
 // HTTP01 configures the http-01 solver.
 type HTTP01 struct {
 	// Addr is the address to listen on while a challenge is pending.
-	// Empty means ":80", where CAs connect.
+	// Empty means ":80", where CAs connect. Ignored when Storage is set.
 	Addr string
+
+	// Storage, if not nil, shares challenges with a fleet behind one
+	// address: the solver writes each token to Storage (under
+	// "acme/http-01/") instead of listening, and every node answers the CA
+	// from Storage with [HTTP01Responder] on its port 80, so that
+	// validation succeeds whichever node the CA reaches. Nil means the
+	// solver listens on Addr while a challenge is pending, and only the
+	// node that placed the order can answer.
+	Storage ChallengeStorage
 }
