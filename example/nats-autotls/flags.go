@@ -51,7 +51,7 @@ type autoTLSFlags struct {
 }
 
 func (f *autoTLSFlags) register(fs *flag.FlagSet) {
-	fs.StringVar(&f.kvURL, "autotls_kv_url", "", "Keep certificates, the ACME account and the private CA in a JetStream key-value bucket on this NATS system (shared by a fleet) ; -autotls_storage is then this node's local cache, from which it starts and serves while the bucket is unreachable.")
+	fs.StringVar(&f.kvURL, "autotls_kv_url", "", "Keep certificates, the ACME account and the private CA in a JetStream key-value bucket on this NATS system (shared by a fleet); -autotls_storage is then this node's local cache, from which it starts and serves while the bucket is unreachable.")
 	fs.StringVar(&f.kvCreds, "autotls_kv_creds", "", "Credentials file for -autotls_kv_url.")
 	fs.StringVar(&f.kvCA, "autotls_kv_ca", "", "PEM roots to verify -autotls_kv_url's TLS certificate (default: the system roots).")
 	fs.StringVar(&f.kvBucket, "autotls_kv_bucket", "", `Bucket for -autotls_kv_url (default "nats_autotls").`)
