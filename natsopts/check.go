@@ -30,6 +30,9 @@ import (
 //   - GetConfigForClient on a managed cluster or gateway config (the
 //     Manager uses it to verify dialing peers);
 //   - a negative TLSTimeout (every handshake would time out at once);
+//   - ocsp_peer on a leafnode remote parsed from a configuration file
+//     without ca_file while the Manager verifies the hub itself (its
+//     development mode): nats-server would replace that verification;
 //   - TLSMap on a managed listener whose config asks for no client
 //     certificate (neither ClientAuth, as "verify" sets it, nor
 //     [tlsmgr.RoleConfig.VerifyPeers]): every mapped login fails;
@@ -141,6 +144,11 @@ func checkListener(m *tlsmgr.Manager, l listener) []error {
 	if l.timeout != nil && *l.timeout < 0 {
 		errs = append(errs, &ConfigError{Listener: l.name, Option: l.timeoutField, Value: fmt.Sprint(*l.timeout), Conf: l.confKey("timeout"),
 			Reason: "every handshake would time out at once", Fix: "use 0 for the default (2 seconds) or a positive number of seconds"})
+	}
+	if l.ocspPeer && (p == nil || p.RootCAs == nil) && managedConfig.VerifyConnection != nil {
+		errs = append(errs, &ConfigError{Listener: l.name, Option: l.field + " (ocsp_peer)", Value: "true", Conf: l.confKey("ocsp_peer"),
+			Reason: "without ca_file the Manager verifies the hub itself in VerifyConnection, which nats-server replaces with its OCSP check, so no hub would be verified",
+			Fix:    "give the hub's CA with ca_file, or remove ocsp_peer"})
 	}
 	if l.tlsMap && !asksClientCert(p) && managedConfig.ClientAuth == tls.NoClientCert {
 		errs = append(errs, &ConfigError{Listener: l.name, Option: l.prefix + "TLSMap", Value: "true", Conf: l.confKey("verify_and_map"),

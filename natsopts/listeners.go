@@ -3,6 +3,7 @@ package natsopts
 import (
 	"crypto/tls"
 	"fmt"
+	"reflect"
 
 	"github.com/nats-io/nats-server/v2/server"
 
@@ -34,6 +35,10 @@ type listener struct {
 	// inherit, if not nil, is the config nats-server uses when *config is
 	// nil (a gateway remote uses the gateway's).
 	inherit **tls.Config
+	// ocspPeer is whether the tls block parsed from a configuration file
+	// asks for OCSP peer checks (ocsp_peer), which nats-server plugs into
+	// the config's VerifyConnection.
+	ocspPeer bool
 }
 
 // listeners returns the listeners that opts enables, in a stable order.
@@ -66,7 +71,7 @@ func listeners(opts *server.Options) []listener {
 		}
 		p := fmt.Sprintf("LeafNode.Remotes[%d].", i)
 		ls = append(ls, listener{name: fmt.Sprintf("leafnode remote %d", i), field: p + "TLSConfig", role: tlsmgr.RoleLeafnodeRemote,
-			config: &r.TLSConfig, timeout: &r.TLSTimeout, timeoutField: p + "TLSTimeout", prefix: p, conf: fmt.Sprintf("leafnodes.remotes[%d].tls", i)})
+			config: &r.TLSConfig, timeout: &r.TLSTimeout, timeoutField: p + "TLSTimeout", prefix: p, conf: fmt.Sprintf("leafnodes.remotes[%d].tls", i), ocspPeer: ocspPeer(r)})
 	}
 	if clusterEnabled(opts) {
 		c := &opts.Cluster
@@ -113,4 +118,21 @@ func clusterManaged(opts *server.Options, m *tlsmgr.Manager) bool {
 // gatewayManaged reports whether gateways are enabled and served by m.
 func gatewayManaged(opts *server.Options, m *tlsmgr.Manager) bool {
 	return gatewayEnabled(opts) && !m.HasOwnCertificate(opts.Gateway.TLSConfig)
+}
+
+// ocspPeer reports whether v (a pointer to a struct of server.Options
+// parsed from a configuration file) has a tls block with ocsp_peer on.
+// nats-server keeps the parsed block in the unexported field
+// tlsConfigOpts; reflection reads it without changing anything.
+func ocspPeer(v any) bool {
+	f := reflect.ValueOf(v).Elem().FieldByName("tlsConfigOpts")
+	if !f.IsValid() || f.Kind() != reflect.Pointer || f.IsNil() {
+		return false
+	}
+	pc := f.Elem().FieldByName("OCSPPeerConfig")
+	if !pc.IsValid() || pc.Kind() != reflect.Pointer || pc.IsNil() {
+		return false
+	}
+	verify := pc.Elem().FieldByName("Verify")
+	return verify.IsValid() && verify.Kind() == reflect.Bool && verify.Bool()
 }

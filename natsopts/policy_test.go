@@ -4,6 +4,8 @@ import (
 	"crypto/tls"
 	"crypto/x509"
 	"fmt"
+	"os"
+	"path/filepath"
 	"testing"
 	"time"
 
@@ -110,4 +112,39 @@ func TestApplyKeepsPolicy(t *testing.T) {
 	require.Equal(t, "mqtt", un[0].Name)
 	require.Equal(t, cert.Leaf.NotAfter, un[0].Certificate.NotAfter)
 	require.Equal(t, cert.Leaf.NotAfter, natsopts.Expiry(opts, m)["mqtt"])
+}
+
+// TestOCSPPeerOnRemoteWithoutCAFile: ocsp_peer on a leafnode remote that
+// the Manager verifies itself (no ca_file, private CA) is refused, naming
+// the nats.conf setting; with ca_file it is kept.
+func TestOCSPPeerOnRemoteWithoutCAFile(t *testing.T) {
+	ca := newCA(t)
+	// No PeerRoots: the Manager verifies the hub against its private CA.
+	m := newManager(t, ca, tlsmgr.Config{Roles: map[tlsmgr.Role]tlsmgr.RoleConfig{tlsmgr.RoleLeafnodeRemote: {}}})
+	dir := t.TempDir()
+	caFile := filepath.Join(dir, "hub.pem")
+	require.NoError(t, os.WriteFile(caFile, m.TrustBundlePEM(), 0o644))
+	for _, tc := range []struct {
+		name, tls string
+		refused   bool
+	}{
+		{"without ca_file", "ocsp_peer: true", true},
+		{"with ca_file", fmt.Sprintf("ocsp_peer: true, ca_file: %q", caFile), false},
+		{"off", "ocsp_peer: false", false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			conf := filepath.Join(dir, "nats.conf")
+			require.NoError(t, os.WriteFile(conf, fmt.Appendf(nil, "port: -1\nleafnodes { remotes: [ { url: \"tls://127.0.0.1:7422\", tls: { %s } } ] }\n", tc.tls), 0o600))
+			opts, err := server.ProcessConfigFile(conf)
+			require.NoError(t, err)
+			err = natsopts.Check(opts, m)
+			if !tc.refused {
+				require.NoError(t, err)
+				return
+			}
+			var ce *natsopts.ConfigError
+			require.ErrorAs(t, err, &ce)
+			require.Equal(t, "leafnodes.remotes[0].tls.ocsp_peer", ce.Conf)
+		})
+	}
 }
