@@ -47,9 +47,12 @@ type Event struct {
 	Reason string
 }
 
-// emit logs ev and hands it to the OnEvent callback.
+// emit logs ev and hands it to the OnEvent callback. A zero ev.Time is
+// set to now.
 func (m *Manager) emit(ev Event) {
-	ev.Time = m.clock.Now()
+	if ev.Time.IsZero() {
+		ev.Time = m.clock.Now()
+	}
 	attrs := []any{
 		slog.String("event", string(ev.Type)),
 		slog.Any("roles", ev.Roles),

@@ -192,12 +192,17 @@ func (m *Manager) install(s *slot, v *certVersion, st renewState, interim bool) 
 	s.mu.Unlock()
 	// The swap: one pointer, read by every role's handshakes; the table
 	// it points to was built with v.
-	if old := s.cur.Swap(v); old != nil {
+	old := s.cur.Swap(v)
+	at := m.clock.Now()
+	// Everything below is off the swap path: handshakes already get v.
+	if old != nil {
 		close(old.replaced)
 	}
 	s.readyOnce.Do(func() { close(s.ready) })
 	m.cacheCert(s, v, st)
-	m.emit(m.event(s, EventInstalled, v, nil))
+	ev := m.event(s, EventInstalled, v, nil)
+	ev.Time = at
+	m.emit(ev)
 }
 
 // retryAter is implemented by errors that carry an issuer's Retry-After,

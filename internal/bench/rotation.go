@@ -68,7 +68,7 @@ func (e *env) runRotation(ctx context.Context) ([]Section, error) {
 	sec := Section{ID: "3", Title: "Rotation every 100 ms under load", Notes: []string{
 		fmt.Sprintf("%d round(s) of %v per arm: a publisher at 2,000 msg/s to a subscriber, 20 idle connections, 2 goroutines dialing new connections, and after each rotation a probe dialing until it sees the new certificate.", rounds, dur),
 		"lost = published - received on the long-lived connections; drops = long-lived connections the server closed; stale = a dial that started after the rotation step returned (Renew, ReloadOptions, SIGHUP sent) and got an older certificate.",
-		"cost = storage write returned -> installed event stamped for the project (the swap), ReloadOptions for files (GenTLSConfig of the new files not included), none for SIGHUP (asynchronous). visible = certificate durable -> the probe's handshake received it; it includes one dial's time to the certificate (row 'dial to certificate').",
+		"cost = storage write returned -> the installed event's time, taken right after the pointer swap, for the project (the swap), ReloadOptions for files (GenTLSConfig of the new files not included), none for SIGHUP (asynchronous). visible = certificate durable -> the probe's handshake received it; it includes one dial's time to the certificate (row 'dial to certificate').",
 	}}
 	for i, m := range makers {
 		sec.Rows = append(sec.Rows, stats[i].rows(m.name)...)

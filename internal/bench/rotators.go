@@ -80,9 +80,8 @@ func (e *env) newManagedRotator(ctx context.Context) (*managedRotator, error) {
 func (r *managedRotator) url() string { return r.u }
 
 // rotate renews. The swap's cost is from the storage write returning to
-// the installed event's time, both taken on the renewing goroutine: the
-// pointer swap, waking watchers, and building the event, not logging it
-// nor delivering it.
+// the installed event's time, which the Manager takes right after the
+// pointer swap, both on the renewing goroutine.
 func (r *managedRotator) rotate(ctx context.Context) (rotation, error) {
 	start := time.Now()
 	if err := r.m.Renew(ctx, tlsmgr.RoleClient); err != nil {

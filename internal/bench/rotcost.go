@@ -61,7 +61,7 @@ func (e *env) runRotationCost(ctx context.Context) ([]Section, error) {
 // clients.
 func costSection(runs []costRun, load costLoad) Section {
 	sec := Section{ID: "4", Title: "Rotation cost by connected clients", Notes: []string{
-		fmt.Sprintf("%d rotations per cell, 20 ms apart; idle clients are TLS NATS connections held by a child process. project cost = the swap (storage write returned -> installed event stamped, on the renewing goroutine); total = Renew (key, signature, validation, lock, fsync'd write, swap). ReloadOptions cost = the call alone; total adds writing the files and GenTLSConfig.", load.rotations),
+		fmt.Sprintf("%d rotations per cell, 20 ms apart; idle clients are TLS NATS connections held by a child process (by this one with -holders_in_process). project cost = the swap (storage write returned -> the installed event's time, taken right after the pointer swap); total = Renew (key, signature, validation, lock, fsync'd write, swap). ReloadOptions cost = the call alone; total adds writing the files and GenTLSConfig.", load.rotations),
 		"The last project row at 0 clients is a second run of the first (A/A control); ratios are to the first run of the same arm at 0 clients.",
 	}}
 	base := map[string]costRun{}

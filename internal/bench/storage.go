@@ -79,8 +79,8 @@ func (s *stampStorage) snapshot() map[string]int {
 }
 
 // installWatch notes when the Manager last reported a certificate
-// installed, through Config.OnEvent: the event's own time, taken as the
-// Manager starts emitting it, right after the swap.
+// installed, through Config.OnEvent: the event's own time, which the
+// Manager takes right after the swap.
 type installWatch struct {
 	mu   sync.Mutex
 	last time.Time
@@ -91,7 +91,7 @@ func (w *installWatch) onEvent(ev tlsmgr.Event) {
 		return
 	}
 	w.mu.Lock()
-	w.last = ev.Time // the Manager's clock, time.Now by default, when the event was emitted
+	w.last = ev.Time // the Manager's clock (time.Now by default) right after the swap
 	w.mu.Unlock()
 }
 
