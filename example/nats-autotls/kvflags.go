@@ -2,12 +2,17 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
+	"net"
+	"net/http"
+	"time"
 
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 
+	"github.com/nats-autotls/autotls/acme"
 	"github.com/nats-autotls/autotls/tlsmgr"
 	"github.com/nats-autotls/autotls/tlsmgr/kvstorage"
 )
@@ -17,6 +22,9 @@ import (
 type kvStore struct {
 	nc      *nats.Conn
 	storage *kvstorage.Storage
+	// responder answers http-01 challenges from the bucket; nil unless
+	// the node orders over http-01.
+	responder *http.Server
 }
 
 // fleetStorage is the bucket with the -autotls_storage directory as the
@@ -25,6 +33,7 @@ type kvStore struct {
 type fleetStorage struct {
 	*kvstorage.Storage
 	cache tlsmgr.Storage
+	kv    *kvStore
 }
 
 // cacheOf returns the local cache to give a Manager on storage, or nil.
@@ -82,6 +91,9 @@ func (k *kvStore) close() {
 	if k == nil {
 		return
 	}
+	if k.responder != nil {
+		_ = k.responder.Close()
+	}
 	_ = k.storage.Close()
 	k.nc.Close()
 }
@@ -97,5 +109,30 @@ func (f *autoTLSFlags) openStorage(ctx context.Context, dir string, logger *slog
 	if err != nil {
 		return nil, nil, err
 	}
-	return fleetStorage{Storage: kv.storage, cache: local}, kv, nil
+	return fleetStorage{Storage: kv.storage, cache: local, kv: kv}, kv, nil
+}
+
+// fleetHTTP01 shares http-01 challenges through the bucket when storage is
+// one: the ordering node writes the token there, and every node answers
+// the CA from it on -autotls_http01, listening from now until the node
+// stops, so that a fleet behind one address validates whichever node the
+// CA reaches. Otherwise it returns h unchanged.
+func fleetHTTP01(h *acme.HTTP01, storage tlsmgr.Storage, logger *slog.Logger) (*acme.HTTP01, error) {
+	fl, ok := storage.(fleetStorage)
+	if !ok || h == nil {
+		return h, nil
+	}
+	ln, err := net.Listen("tcp", h.Addr)
+	if err != nil {
+		return nil, fmt.Errorf("-autotls_http01 %s: every node of a fleet answers http-01 challenges there: %w", h.Addr, err)
+	}
+	srv := &http.Server{Handler: acme.HTTP01Responder(fl.Storage, nil), ReadHeaderTimeout: 10 * time.Second}
+	go func() {
+		if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			logger.Error("nats-autotls: http-01 responder stopped", "addr", h.Addr, "error", err)
+		}
+	}()
+	fl.kv.responder = srv
+	logger.Info("nats-autotls: answering http-01 challenges of the fleet", "addr", ln.Addr().String())
+	return &acme.HTTP01{Addr: h.Addr, Storage: fl.Storage}, nil
 }

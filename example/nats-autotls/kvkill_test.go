@@ -95,3 +95,28 @@ func waitForFile(t *testing.T, path string, wait time.Duration) {
 		time.Sleep(10 * time.Millisecond)
 	}
 }
+
+// Two nodes of a fleet order over http-01, but the CA reaches only node
+// B's -autotls_http01 address, as behind a load balancer: node A's order
+// is validated by B's responder, from the token A wrote to the bucket.
+func TestFleetHTTP01AnsweredByAnyNode(t *testing.T) {
+	store, err := server.NewServer(&server.Options{Host: "127.0.0.1", Port: -1, NoSigs: true, NoLog: true, JetStream: true, StoreDir: t.TempDir()})
+	require.NoError(t, err)
+	store.Start()
+	t.Cleanup(store.Shutdown)
+	require.True(t, store.ReadyForConnections(10*time.Second))
+	ca := acmetest.New(t, acmetest.Options{})
+	roots := writeDirectoryRoots(t, ca)
+	node := func(name, http01 string) *node {
+		return startBinary(t, "-a", "127.0.0.1", "-p", strconv.Itoa(freePort(t)), "-autotls_storage", t.TempDir(),
+			"-autotls_kv_url", store.ClientURL(), "-autotls_names", name, "-autotls_acme", ca.DirectoryURL,
+			"-autotls_agree_tos", "-autotls_acme_roots", roots, "-autotls_http01", http01)
+	}
+	stamp := time.Now().UnixNano()
+	node(fmt.Sprintf("b-%d.example.test", stamp), "127.0.0.1:"+strconv.Itoa(ca.HTTPPort))
+	a := node(fmt.Sprintf("a-%d.example.test", stamp), "127.0.0.1:"+strconv.Itoa(freePort(t)))
+	c, _, err := a.manager.Current(tlsmgr.RoleClient)
+	require.NoError(t, err)
+	require.Equal(t, []string{fmt.Sprintf("a-%d.example.test", stamp)}, c.Leaf.DNSNames, "node A's order was validated through node B")
+	require.Len(t, ca.Requests("/finalize-order/"), 2)
+}

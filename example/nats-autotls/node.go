@@ -159,6 +159,9 @@ func (f *autoTLSFlags) issuers(cfg *tlsmgr.Config, storage tlsmgr.Storage, logge
 		return nil, err
 	}
 	dns01, http01, err := f.solvers()
+	if err == nil {
+		http01, err = fleetHTTP01(http01, storage, logger)
+	}
 	if err != nil {
 		return nil, err
 	}
