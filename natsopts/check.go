@@ -47,7 +47,9 @@ import (
 //     do not cover: clients and peers that follow it would fail to verify
 //     the certificate;
 //   - a route URL (Options.Routes) or gateway URL whose host the role's
-//     names do not cover (see [PeerNames]), and, with TLSCheckKnownURLs,
+//     names do not cover (see [PeerNames]; not checked when the cluster's
+//     or gateway's config names roots of its own, a ca_file, whose peers
+//     may have other names), and, with TLSCheckKnownURLs,
 //     routes or gateways of which no URL host could match a DNS name of the
 //     role (IP hosts never match), when the cluster or gateway is managed.
 //
@@ -226,13 +228,14 @@ func checkRoutes(opts *server.Options, m *tlsmgr.Manager, s settings) []error {
 	}
 	names := m.Names(tlsmgr.RoleCluster)
 	var errs []error
-	if s.peerNames {
+	peerNames := s.peerNames && !extraRoots(opts.Cluster.TLSConfig)
+	if peerNames {
 		for i, u := range opts.Routes {
 			errs = append(errs, checkCovered("cluster", fmt.Sprintf("Routes[%d]", i), fmt.Sprintf("cluster.routes[%d]", i), u, names)...)
 		}
 	}
 	if s.knownURLs(opts.Cluster.TLSCheckKnownURLs) {
-		errs = append(errs, checkKnown("cluster", "Cluster.TLSCheckKnownURLs", "cluster.tls.verify_cert_and_check_known_urls", "route", names, opts.Routes, s.peerNames)...)
+		errs = append(errs, checkKnown("cluster", "Cluster.TLSCheckKnownURLs", "cluster.tls.verify_cert_and_check_known_urls", "route", names, opts.Routes, peerNames)...)
 	}
 	return errs
 }
@@ -247,12 +250,13 @@ func checkGateways(opts *server.Options, m *tlsmgr.Manager, s settings) []error 
 	// nats-server matches an inbound gateway against the URLs of every
 	// entry, its own gateway's included; only remotes are dialled.
 	var all []*url.URL
+	peerNames := s.peerNames && !extraRoots(opts.Gateway.TLSConfig)
 	for i, g := range opts.Gateway.Gateways {
 		if g == nil {
 			continue
 		}
 		all = append(all, g.URLs...)
-		if !s.peerNames || g.Name == opts.Gateway.Name {
+		if !peerNames || extraRoots(g.TLSConfig) || g.Name == opts.Gateway.Name {
 			continue
 		}
 		for j, u := range g.URLs {
@@ -260,9 +264,16 @@ func checkGateways(opts *server.Options, m *tlsmgr.Manager, s settings) []error 
 		}
 	}
 	if s.knownURLs(opts.Gateway.TLSCheckKnownURLs) {
-		errs = append(errs, checkKnown("gateway", "Gateway.TLSCheckKnownURLs", "gateway.tls.verify_cert_and_check_known_urls", "gateway", names, all, s.peerNames)...)
+		errs = append(errs, checkKnown("gateway", "Gateway.TLSCheckKnownURLs", "gateway.tls.verify_cert_and_check_known_urls", "gateway", names, all, peerNames)...)
 	}
 	return errs
+}
+
+// extraRoots reports whether a cluster or gateway config names roots of
+// its own (ca_file): its peers need not be managed nodes sharing this
+// one's names, so their URLs are not checked against them.
+func extraRoots(c *tls.Config) bool {
+	return c != nil && (c.ClientCAs != nil || c.RootCAs != nil)
 }
 
 // checkKnown refuses the TLSCheckKnownURLs option field of listener when

@@ -2,6 +2,7 @@ package natsopts_test
 
 import (
 	"crypto/tls"
+	"crypto/x509"
 	"errors"
 	"net/url"
 	"reflect"
@@ -128,6 +129,11 @@ func TestApplyAccepts(t *testing.T) {
 		}, nil},
 		{"known URLs with a DNS route", func(o *server.Options) { o.Cluster.Port = -1; o.Routes = routes("nats://localhost:6222") },
 			[]natsopts.Option{natsopts.CheckKnownURLs(true)}},
+		{"routes anywhere when the cluster has a ca_file of its own", func(o *server.Options) {
+			o.Cluster.Port = -1
+			o.Cluster.TLSConfig = &tls.Config{ClientAuth: tls.RequireAndVerifyClientCert, ClientCAs: x509.NewCertPool(), RootCAs: x509.NewCertPool()}
+			o.Routes = routes("nats://nats-1.example.com:6222")
+		}, nil},
 		{"peer names off", func(o *server.Options) { o.Cluster.Port = -1; o.Routes = routes("nats://nats-1.example.com:6222") },
 			[]natsopts.Option{natsopts.PeerNames(false)}},
 		{"route with scheme nats-route and credentials", func(o *server.Options) {
