@@ -566,3 +566,37 @@ func asks(t *testing.T, nc *nats.Conn, expect bool) bool {
 	}
 	return false
 }
+
+// TestMixedClusterMigration: a cluster moves to managed TLS one node at a
+// time. A nats-autotls node whose cluster tls block names the old CA
+// (ca_file) routes with a plain nats-server node still on cert_file from
+// that CA, which trusts the new node's private CA bundle; a client of the
+// old node reaches a responder on the new one.
+func TestMixedClusterMigration(t *testing.T) {
+	natsServer, autotls := parityBinaries(t)
+	oldCA := newTestCA(t, "old cluster CA")
+	oldCert := oldCA.issue(t, "127.0.0.1", "localhost")
+	newPort, oldPort := freePort(t), freePort(t)
+
+	storage := t.TempDir()
+	newConf := writeConf(t, fmt.Sprintf("host: 127.0.0.1\nport: -1\ncluster {\n name: C\n host: 127.0.0.1\n port: %d\n tls { ca_file: %q }\n routes: [\"nats://127.0.0.1:%d\"]\n}\n",
+		newPort, oldCA.pem, oldPort))
+	managed := testbin.Start(t, parityWait, autotls, "-c", newConf, "-autotls_storage", storage)
+	line := managed.WaitFor(t, "Listening for client connections on", 1)
+	managed.WaitFor(t, "Server is ready", 1)
+	bundle := filepath.Join(storage, "ca-bundle.pem")
+	roots := x509.NewCertPool()
+	pemBytes, err := os.ReadFile(bundle)
+	require.NoError(t, err)
+	require.True(t, roots.AppendCertsFromPEM(pemBytes))
+	respond(t, "tls://"+line[strings.LastIndex(line, " ")+1:], nats.Secure(&tls.Config{RootCAs: roots, ServerName: "localhost"}))
+
+	oldConf := writeConf(t, fmt.Sprintf("host: 127.0.0.1\nport: -1\ncluster {\n name: C\n host: 127.0.0.1\n port: %d\n tls { cert_file: %q, key_file: %q, ca_file: %q, verify: true }\n routes: [\"nats://127.0.0.1:%d\"]\n}\n",
+		oldPort, oldCert.certPEM, oldCert.keyP, bundle, newPort))
+	plain := testbin.Start(t, parityWait, natsServer, "-c", oldConf)
+	line = plain.WaitFor(t, "Listening for client connections on", 1)
+	nc, err := nats.Connect("nats://"+line[strings.LastIndex(line, " ")+1:], nats.Timeout(5*time.Second))
+	require.NoError(t, err)
+	defer nc.Close()
+	require.True(t, asks(t, nc, true), "no route between the nodes:\nnats-autotls:\n%s\nnats-server:\n%s", managed.Output(), plain.Output())
+}
