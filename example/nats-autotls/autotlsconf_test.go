@@ -14,6 +14,7 @@ import (
 	"slices"
 	"strings"
 	"sync/atomic"
+	"syscall"
 	"testing"
 	"time"
 
@@ -268,4 +269,40 @@ autotls {
 	leaf := served(t, e, port, name)
 	require.NoError(t, leaf.VerifyHostname("any."+name))
 	require.EqualValues(t, 4, calls.Load(), "two presents and two cleanups")
+}
+
+// SIGHUP reads the autotls block again: an unchanged block reloads, a bad
+// one is refused with its file and line, and a changed name is refused
+// with its source (the running manager cannot take it) instead of being
+// dropped; the server keeps serving throughout.
+func TestConfigSIGHUP(t *testing.T) {
+	port := freePort(t)
+	dir := t.TempDir()
+	conf := filepath.Join(dir, "nats.conf")
+	write := func(block string) {
+		require.NoError(t, os.WriteFile(conf, fmt.Appendf(nil, "host: 127.0.0.1\nport: %d\nautotls {\n%s\n}\n", port, block), 0o600))
+	}
+	write(fmt.Sprintf("  names: [localhost]\n  storage: %q", filepath.Join(dir, "storage")))
+	p := startConf(t, nil, "-c", conf)
+
+	hup := func() { require.NoError(t, p.Cmd.Process.Signal(syscall.SIGHUP)) }
+	hup()
+	p.WaitFor(t, "[INF] reloaded", 1)
+
+	write("  names: [localhost]\n  stroage: /x")
+	hup()
+	line := p.WaitFor(t, "reload failed", 1)
+	require.Contains(t, line, "nats.conf:5")
+	require.Contains(t, line, "autotls.stroage")
+
+	write(fmt.Sprintf("  names: [localhost, other.example.test]\n  storage: %q", filepath.Join(dir, "storage")))
+	hup()
+	line = p.WaitFor(t, "reload failed", 2)
+	require.Contains(t, line, "Names (")
+	require.Contains(t, line, "nats.conf:4")
+	require.Contains(t, line, "restart")
+
+	nc, err := nats.Connect(fmt.Sprintf("tls://localhost:%d", port), nats.Secure(&tls.Config{InsecureSkipVerify: true}), nats.NoReconnect())
+	require.NoError(t, err, "still serving")
+	nc.Close()
 }
