@@ -157,9 +157,6 @@ func (c *Config) assign(a assignment) {
 			c.DNS.Settings = make(map[string]string)
 		}
 		c.DNS.Settings[strings.TrimPrefix(a.key, "dns.settings.")] = a.value.(string)
-		if a.secret {
-			c.Sources[a.key] += secretMark
-		}
 	case strings.HasPrefix(a.key, "roles."):
 		role := strings.Split(a.key, ".")[1]
 		if c.Roles == nil {
@@ -171,9 +168,6 @@ func (c *Config) assign(a assignment) {
 		s.apply(c, a.value)
 	}
 }
-
-// secretMark ends the source of a value read from a secret file.
-const secretMark = " [secret file]"
 
 // providerEnv fills the chosen provider's settings that no source gave
 // from the provider's documented variables (DO_AUTH_TOKEN, and its _FILE

@@ -118,11 +118,12 @@ func TestEnvErrors(t *testing.T) {
 		env  []string
 		want string
 	}{
-		"unknown provider": {[]string{"NATS_MAGIC_DOMAINS=a.example.test", "NATS_MAGIC_PROVIDER=gandi-typo"}, "gandi-typo"},
-		"no provider":      {[]string{"NATS_MAGIC_DOMAINS=a.example.test"}, "NATS_MAGIC_PROVIDER"},
-		"unknown variable": {[]string{"NATS_MAGIC_DOMAIN=a.example.test"}, "NATS_MAGIC_DOMAIN"},
-		"missing file":     {[]string{"NATS_MAGIC_FILE=/nonexistent.json"}, "NATS_MAGIC_FILE"},
-		"seed without url": {[]string{"NATS_MAGIC_SERVER=SUxyz"}, "NATS_MAGIC_URL"},
+		"unknown provider":  {[]string{"NATS_MAGIC_DOMAINS=a.example.test", "NATS_MAGIC_PROVIDER=gandi-typo"}, "gandi-typo"},
+		"no provider":       {[]string{"NATS_MAGIC_DOMAINS=a.example.test"}, "NATS_MAGIC_PROVIDER"},
+		"unknown variable":  {[]string{"NATS_MAGIC_DOMAIN=a.example.test"}, "NATS_MAGIC_DOMAIN"},
+		"missing file":      {[]string{"NATS_MAGIC_FILE=/nonexistent.json"}, "NATS_MAGIC_FILE"},
+		"seed without url":  {[]string{"NATS_MAGIC_SERVER=SUxyz"}, "NATS_MAGIC_URL"},
+		"email, no domains": {[]string{"NATS_MAGIC_EMAIL=a@example.com"}, "NATS_MAGIC_DOMAINS"},
 	} {
 		t.Run(name, func(t *testing.T) {
 			c, err := Load(context.Background(), Input{Environ: tc.env})

@@ -35,7 +35,14 @@ func aliases(provider string) map[string]string {
 // settings; environ supplies the credential variables natsmagic read
 // under other names than lego's (DO_TOKEN, AZURE_RESOURCE_GROUP_NAME).
 func (c *Config) Values(reg *dnsprovider.Registry, environ []string, read func(string) ([]byte, error)) ([]config.Value, error) {
-	if len(c.Fields) == 0 {
+	if !c.enabled() {
+		// natsmagic managed no certificate without domains; a setting
+		// that would have been ignored is refused instead.
+		for _, field := range []string{"letsencrypt_email", "letsencrypt_ca", "letsencrypt_dns_provider", "letsencrypt_dns_auth", "letsencrypt_data_dir"} {
+			if f, ok := c.Fields[field]; ok {
+				return nil, fmt.Errorf("%s: set without any domains: natsmagic would ignore it: set domains (NATS_MAGIC_DOMAINS), or remove it", f.Source)
+			}
+		}
 		return nil, nil
 	}
 	var out []config.Value
@@ -97,6 +104,19 @@ func (c *Config) Values(reg *dnsprovider.Registry, environ []string, read func(s
 		return nil, err
 	}
 	return append(out, dns...), nil
+}
+
+// enabled reports whether any domains are set: natsmagic managed
+// certificates only then.
+func (c *Config) enabled() bool {
+	for field, f := range c.Fields {
+		if strings.HasSuffix(field, "domains") {
+			if l, _ := f.Value.([]string); len(l) > 0 {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 // dnsValues maps the provider and letsencrypt_dns_auth to dns.provider
