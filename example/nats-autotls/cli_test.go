@@ -15,6 +15,7 @@ import (
 	"strconv"
 	"strings"
 	"sync/atomic"
+	"syscall"
 	"testing"
 	"time"
 
@@ -377,4 +378,47 @@ func TestBinaryTryCommandACME(t *testing.T) {
 	line := p.WaitFor(t, "nats-autotls ready", 1)
 	require.NotContains(t, line, "ca-bundle.pem", "the private CA cannot verify the ACME certificate")
 	require.Contains(t, line, "tls://"+name+":")
+}
+
+// A reload that moves the log and turns debug on keeps one JSON log: every
+// line in both files is JSON, and debug lines follow in the new file.
+func TestBinaryReloadMovesTheLog(t *testing.T) {
+	dir := t.TempDir()
+	a, b := filepath.Join(dir, "a.log"), filepath.Join(dir, "b.log")
+	port := freePort(t)
+	conf := filepath.Join(dir, "nats.conf")
+	write := func(extra string) {
+		require.NoError(t, os.WriteFile(conf, fmt.Appendf(nil, "host: 127.0.0.1\nport: %d\n%s", port, extra), 0o600))
+	}
+	write(fmt.Sprintf("log_file: %q\n", a))
+	p := testbin.Start(t, cliWait, autotlsBinary(t), "-c", conf, "-autotls_storage", filepath.Join(dir, "storage"), "-autotls_log_json")
+	waitFileLine(t, p, a, "nats-autotls ready", 1)
+
+	write(fmt.Sprintf("log_file: %q\ndebug: true\n", b))
+	require.NoError(t, p.Cmd.Process.Signal(syscall.SIGHUP))
+	waitFileLine(t, p, b, `"msg":"reloaded"`, 1)
+	nc := connectBundle(t, filepath.Join(dir, "storage", "ca-bundle.pem"), fmt.Sprintf("tls://localhost:%d", port))
+	nc.Close()
+	waitFileLine(t, p, b, `"level":"DEBUG"`, 1)
+	for _, f := range []string{a, b} {
+		for _, l := range fileLines(t, f) {
+			require.True(t, json.Valid([]byte(l)), "%s: not JSON: %q", f, l)
+		}
+	}
+	require.Empty(t, p.Output())
+}
+
+// SIGTERM while the first order runs (the ACME CA is down) stops the
+// process at once, with exit status 0.
+func TestBinaryStopsWhileStarting(t *testing.T) {
+	ca := acmetest.New(t, acmetest.Options{})
+	ca.SetDown(true)
+	p := testbin.Start(t, cliWait, autotlsBinary(t), "-a", "127.0.0.1", "-p", strconv.Itoa(freePort(t)),
+		"-autotls_storage", t.TempDir(), "-autotls_names", "down.example.test", "-autotls_acme", ca.DirectoryURL,
+		"-autotls_agree_tos", "-autotls_acme_roots", writeDirectoryRoots(t, ca))
+	p.WaitFor(t, "tlsmgr: certificate", 1)
+	require.NoError(t, p.Cmd.Process.Signal(syscall.SIGTERM))
+	require.Equal(t, 0, waitExit(t, p), p.Output())
+	require.Contains(t, p.Output(), `Trapped "terminated" signal`)
+	require.NotContains(t, p.Output(), "Server is ready")
 }

@@ -39,14 +39,12 @@ import (
 	"os/signal"
 	"runtime/debug"
 
-	"github.com/nats-io/nats-server/v2/server"
-
 	"github.com/nats-autotls/autotls/internal/cli"
 	"github.com/nats-autotls/autotls/internal/natslog"
 )
 
 func main() {
-	server.SetProcessName("nats-autotls") // what a bare --signal looks for
+	setProcessName()
 	sigs := make(chan os.Signal, 1)
 	signal.Notify(sigs, handledSignals...)
 	p := &process{args: os.Args[1:], stdout: os.Stdout, stderr: os.Stderr, signals: sigs, global: true}

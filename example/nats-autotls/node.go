@@ -229,6 +229,7 @@ func (n *node) reload(ctx context.Context, logger *slog.Logger) error {
 
 func (n *node) startServer() error {
 	n.opts.NoSigs = true // signals are handled in main
+	n.opts.NoLog = n.ownsServerLog()
 	if err := natsopts.Apply(n.opts, n.manager); err != nil {
 		return confpos.Annotate(err, n.opts.ConfigFile)
 	}
@@ -261,6 +262,7 @@ func (n *node) reloadConfig(ctx context.Context) error {
 	}
 	newOpts := server.MergeOptions(fileOpts, server.FlagSnapshot)
 	newOpts.NoSigs = true
+	newOpts.NoLog = n.ownsServerLog()
 	if err := reload.Options(ctx, n.srv(), newOpts, n.manager); err != nil {
 		return confpos.Annotate(err, cur.ConfigFile)
 	}
@@ -271,6 +273,15 @@ func (n *node) reloadConfig(ctx context.Context) error {
 	n.opts = newOpts
 	n.mu.Unlock()
 	return nil
+}
+
+// ownsServerLog reports whether the server must never configure a logger
+// of its own (Options.NoLog): in JSON mode, where a reload that changes
+// logging options would otherwise write a few text lines before
+// setServerLog gives the one log back. The cost: a reload that changes
+// trace does not change it on connections that exist already.
+func (n *node) ownsServerLog() bool {
+	return n.serverLog != nil && n.serverLog.JSON()
 }
 
 // setServerLog makes the process's log the server's logger, configured

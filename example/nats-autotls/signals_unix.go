@@ -6,6 +6,8 @@ import (
 	"context"
 	"os"
 	"syscall"
+
+	"github.com/nats-io/nats-server/v2/server"
 )
 
 // handledSignals are the signals main subscribes to.
@@ -29,3 +31,7 @@ func (h *signalHandler) handle(ctx context.Context, sig os.Signal) {
 		h.lameDuck()
 	}
 }
+
+// setProcessName makes a bare --signal look for processes named
+// nats-autotls (nats-server's default is nats-server).
+func setProcessName() { server.SetProcessName("nats-autotls") }

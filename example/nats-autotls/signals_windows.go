@@ -22,3 +22,6 @@ func (h *signalHandler) handle(ctx context.Context, sig os.Signal) {
 		h.reload(ctx)
 	}
 }
+
+// setProcessName does nothing on Windows, where --signal names a service.
+func setProcessName() {}

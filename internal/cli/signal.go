@@ -3,6 +3,7 @@ package cli
 import (
 	"fmt"
 	"os"
+	"slices"
 	"strings"
 
 	"github.com/nats-io/nats-server/v2/server"
@@ -22,8 +23,8 @@ func SendSignal(spec string) error {
 		return fmt.Errorf("--signal %s: invalid signal parameters %v: use COMMAND or COMMAND=PID", spec, parts[2:])
 	}
 	cmd := server.Command(parts[0])
-	if _, err := server.CommandToSignal(cmd); err != nil {
-		return fmt.Errorf("--signal %s: %w: use stop, quit, term, reopen, reload or ldm", spec, err)
+	if !slices.Contains(commands, parts[0]) {
+		return fmt.Errorf("--signal %s: unknown signal %q: use stop, quit, term, reopen, reload or ldm", spec, parts[0])
 	}
 	pid := ""
 	if len(parts) == 2 {
@@ -34,6 +35,9 @@ func SendSignal(spec string) error {
 	}
 	return nil
 }
+
+// commands are the --signal commands of nats-server.
+var commands = []string{"stop", "quit", "term", "reopen", "reload", "ldm"}
 
 // readPidFile returns the contents of the file named s if there is one
 // (nats-server's pid file), else s.

@@ -75,6 +75,9 @@ func (l *Log) Handler() slog.Handler {
 	return &handler{l: l, json: l.jsonRoot}
 }
 
+// JSON reports whether l writes JSON lines.
+func (l *Log) JSON() bool { return l.json }
+
 // Reopen reopens the log file, so that after logrotate renamed it lines go
 // to a new file at the configured path (nats-server's SIGUSR1). It logs
 // what it did, as nats-server does; with no log file it does nothing else.
