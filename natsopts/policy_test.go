@@ -148,3 +148,25 @@ func TestOCSPPeerOnRemoteWithoutCAFile(t *testing.T) {
 		})
 	}
 }
+
+// TestRateLimitFromFile: connection_rate_limit parsed from a configuration
+// file is kept (nats-server reads it from the parsed block), while the
+// same limit set in code is refused (NewServer would panic on it).
+func TestRateLimitFromFile(t *testing.T) {
+	m := newManager(t, newCA(t), tlsmgr.Config{})
+	conf := filepath.Join(t.TempDir(), "nats.conf")
+	require.NoError(t, os.WriteFile(conf, []byte("host: 127.0.0.1\nport: -1\ntls { connection_rate_limit: 100 }\n"), 0o600))
+	opts, err := server.ProcessConfigFile(conf)
+	require.NoError(t, err)
+	opts.NoSigs = true
+	require.Equal(t, int64(100), opts.TLSRateLimit)
+	s, _ := startServer(t, opts, m)
+	connect(t, clientURL("localhost", opts), &tls.Config{RootCAs: trust(t, m)})
+	require.Equal(t, 1, s.NumClients())
+
+	inCode := baseOpts()
+	inCode.TLSRateLimit = 100
+	var ce *natsopts.ConfigError
+	require.ErrorAs(t, natsopts.Check(inCode, m), &ce)
+	require.Equal(t, "TLSRateLimit", ce.Option)
+}
