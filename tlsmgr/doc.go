@@ -68,6 +68,23 @@
 // storage) an order goes ahead without it, with a warning; a certificate
 // that cannot be stored is still served, and the failure is reported.
 //
+// # Fleets
+//
+// Managers on many hosts may share one Storage (kvstorage's bucket, or a
+// FileStorage on a shared volume). A certificate any of them stores is
+// served by all: at once if the Storage is a [Watcher], and in any case
+// within [Config.StorageCheckInterval]. A Manager adopts the stored
+// certificate with its renewal state, so it never renews with a stale
+// "replaces", and a Manager waiting for the lock to renew stops waiting
+// when the certificate arrives. Start reads what it needs by key, never
+// every certificate stored: its cost does not grow with the storage.
+//
+// [Config.Cache] keeps a local copy of what a Manager serves. When Storage
+// fails (an unreachable bucket), Start serves from the cache; no order is
+// placed while the storage lock cannot be taken; and once Storage answers
+// again the Manager adopts a newer stored certificate, or writes its own
+// back if Storage holds an older one or none.
+//
 // # Renewal
 //
 // A certificate is renewed at a time picked once at random in the issuer's
@@ -119,7 +136,7 @@
 // # Concurrency
 //
 // A Manager is safe for concurrent use. Start starts one goroutine per
-// certificate; Close stops and waits for them, cancels a Start or
+// certificate and one that watches Storage; Close stops and waits for them, cancels a Start or
 // [Manager.Renew] in progress and waits for it, and is idempotent. The TLS
 // callbacks take no lock.
 package tlsmgr
