@@ -204,9 +204,10 @@ func (c Config) withDefaults() (Config, error) {
 	for _, r := range Roles() {
 		rc := c.Roles[r]
 		if len(rc.Names) == 0 {
-			rc.Names = c.Names
+			rc.Names = c.Names // normalized above; shared, never modified
+		} else {
+			rc.Names = normalizeNames(rc.Names)
 		}
-		rc.Names = normalizeNames(rc.Names)
 		if rc.KeyType == "" {
 			rc.KeyType = c.KeyType
 		}
