@@ -81,6 +81,17 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 		Date: time.Now().UTC().Format(time.RFC3339), GoVersion: runtime.Version(),
 		OS: runtime.GOOS + "/" + runtime.GOARCH, CPUs: runtime.NumCPU(), Short: cfg.Short, Rounds: cfg.Rounds,
 	}
+	if cfg.wants("3") || cfg.wants("5") {
+		if cfg.Short {
+			// Build while the first sections run; wait before returning,
+			// since the work directory may be removed then.
+			go e.binaries(ctx) // the sections that need them report its error
+			defer e.binaries(ctx)
+		} else if _, err := e.binaries(ctx); err != nil {
+			// Build before measuring, so that no build competes with it.
+			return nil, err
+		}
+	}
 	for _, sec := range e.sections() {
 		if !cfg.wants(sec.id) && !(sec.id == "1" && cfg.wants("2")) {
 			continue
