@@ -18,10 +18,14 @@ COPY . .
 # A static binary: no libc in the final image.
 ENV CGO_ENABLED=0 GOTOOLCHAIN=local
 RUN go build -trimpath -ldflags=-s\ -w -o /out/nats-autotls ./example/nats-autotls
+# The storage directory, owned by the image's user (distroless has no shell
+# to make it): a new named volume starts as a copy of it.
+RUN mkdir -p /out/data && chmod 0700 /out/data
 
 # No shell, no package manager; runs as an unprivileged user.
 FROM gcr.io/distroless/static-debian12:nonroot
 COPY --from=build /out/nats-autotls /usr/local/bin/nats-autotls
+COPY --from=build --chown=65532:65532 /out/data /data
 # Certificates, keys, the private CA and the ACME account live here.
 VOLUME ["/data"]
 # client, HTTPS monitoring, cluster, the status port (/metrics, /healthz).

@@ -201,12 +201,19 @@ func TestDockerfile(t *testing.T) {
 	require.Equal(t, installed, entry[0])
 	_, statusPort, err := net.SplitHostPort(flagValue(entry, "-autotls_status"))
 	require.NoError(t, err, "ENTRYPOINT serves the status port")
-	require.Contains(t, df.all("VOLUME"), fmt.Sprintf("[%q]", flagValue(entry, "-autotls_storage")), "storage is a volume")
+	storage := flagValue(entry, "-autotls_storage")
+	require.Contains(t, df.all("VOLUME"), fmt.Sprintf("[%q]", storage), "storage is a volume")
 	require.Contains(t, shellWords(t, df.all("EXPOSE")[0]), statusPort)
 	users := df.all("USER")
 	require.NotEmpty(t, users)
 	user := users[len(users)-1]
 	require.NotContains(t, []string{"root", "0", "0:0"}, user, "the image runs unprivileged")
+	owned := false
+	for _, c := range df.all("COPY") {
+		w := shellWords(t, c)
+		owned = owned || (len(w) == 4 && w[1] == "--chown="+user && w[3] == storage)
+	}
+	require.True(t, owned, "the storage directory belongs to the image's user %s, or a new volume is not writable", user)
 
 	hc := df.all("HEALTHCHECK")
 	require.Len(t, hc, 1)
@@ -384,4 +391,27 @@ func TestAlertRulesNameExportedMetrics(t *testing.T) {
 	}
 	require.True(t, alerts["NatsAutoTLSCertificateExpiresSoon"], "expires within N days")
 	require.True(t, alerts["NatsAutoTLSRenewalFailing"], "renewal failing")
+}
+
+// The README links every page under docs/, and every link in a docs page
+// to a repository file points at one that exists.
+func TestDocsAreLinked(t *testing.T) {
+	readme, err := os.ReadFile(filepath.Join(repoRoot, "README.md"))
+	require.NoError(t, err)
+	pages, err := filepath.Glob(filepath.Join(repoRoot, "docs", "*.md"))
+	require.NoError(t, err)
+	require.GreaterOrEqual(t, len(pages), 5, "a page per deployment")
+	link := regexp.MustCompile(`\]\(([^)#]+)\)`)
+	for _, page := range pages {
+		require.Contains(t, string(readme), "(docs/"+filepath.Base(page)+")", "README links %s", page)
+		data, err := os.ReadFile(page)
+		require.NoError(t, err)
+		for _, m := range link.FindAllStringSubmatch(string(data), -1) {
+			if strings.Contains(m[1], "://") {
+				continue
+			}
+			_, err := os.Stat(filepath.Join(filepath.Dir(page), m[1]))
+			require.NoError(t, err, "%s links %s", page, m[1])
+		}
+	}
 }
