@@ -48,9 +48,16 @@ func (i *Issuer) RenewalWindow(ctx context.Context, leaf *x509.Certificate) (sta
 		return start, end, 0, fmt.Errorf("acme: renewal info: %w", err)
 	}
 	retryAfter, _ = parseRetryAfter(header.Get("Retry-After"), i.now())
-	start, end = info.SuggestedWindow.Start, info.SuggestedWindow.End
-	if start.IsZero() || end.IsZero() || !end.After(start) {
-		return time.Time{}, time.Time{}, retryAfter, nil
-	}
+	start, end = info.window()
 	return start, end, retryAfter, nil
+}
+
+// window returns the suggested window, or zero times if it is missing,
+// zero or inverted (lego would read those as "renew now").
+func (r renewalInfo) window() (start, end time.Time) {
+	start, end = r.SuggestedWindow.Start, r.SuggestedWindow.End
+	if start.IsZero() || end.IsZero() || !end.After(start) {
+		return time.Time{}, time.Time{}
+	}
+	return start, end
 }
