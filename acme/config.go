@@ -152,13 +152,16 @@ type DNS01 struct {
 	// means the zone found by an SOA lookup of the record's name.
 	Zone string
 
-	// Resolvers are the recursive resolvers ("host" or "host:port") used to
-	// follow CNAMEs, find zones and check propagation. Empty means those of
-	// /etc/resolv.conf. Process-wide: see "Process-wide state" in the
+	// Resolvers are the recursive resolvers ("host" or "host:port") this
+	// Issuer follows CNAMEs, finds zones and checks propagation with.
+	// Empty means those of /etc/resolv.conf. Issuers with different
+	// Resolvers work side by side; a Lego provider's own lookups use
+	// lego's process-wide resolvers: see "Process-wide state" in the
 	// package documentation.
 	Resolvers []string
 
-	// PropagationTimeout bounds the wait for the record to be visible.
+	// PropagationTimeout bounds the wait for the record to be visible; it
+	// is at most half of Config.OrderTimeout.
 	// Zero means the Lego provider's own timeout, or 60 s.
 	PropagationTimeout time.Duration
 

@@ -9,10 +9,11 @@ import (
 
 // MaxRetryAfter is the longest Retry-After this package honours: a CA's
 // Retry-After further ahead (or one that overflows, such as
-// "99999999999999") is clamped to it. Let's Encrypt's longest limit
-// refills one certificate about every 34 hours, so two days covers every
-// real answer while a broken or hostile one cannot stop renewals for good.
-const MaxRetryAfter = 48 * time.Hour
+// "99999999999999") is clamped to it, so that a broken or hostile answer
+// cannot stop renewals for good. It equals tlsmgr's own bound. A limit
+// that refills more slowly (Let's Encrypt's duplicate-certificate limit,
+// about one every 34 hours) costs at most one more refused order a day.
+const MaxRetryAfter = 24 * time.Hour
 
 // parseRetryAfter parses a Retry-After header (RFC 9110 section 10.2.3):
 // delay-seconds or an HTTP-date. It returns the wait from now, clamped to

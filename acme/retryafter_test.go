@@ -21,8 +21,8 @@ func TestParseRetryAfter(t *testing.T) {
 		{"seconds", "3600", time.Hour, true},
 		{"spaces", " 120 ", 2 * time.Minute, true},
 		{"zero", "0", 0, true},
-		{"at the maximum", "172800", MaxRetryAfter, true},
-		{"beyond the maximum", "172801", MaxRetryAfter, true},
+		{"at the maximum", "86400", MaxRetryAfter, true},
+		{"beyond the maximum", "86401", MaxRetryAfter, true},
 		// 9300000000 s overflows a time.Duration (int64 ns) to a negative value.
 		{"overflows a Duration", "9300000000", MaxRetryAfter, true},
 		// 99999999999999 s wrapped to a date in 2033.
