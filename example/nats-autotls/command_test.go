@@ -52,13 +52,16 @@ func TestInformationalFlagsPrintAndReturn(t *testing.T) {
 
 func TestRedactArgs(t *testing.T) {
 	args := []string{"--user", "alice", "--pass", "s3cret", "-autotls_kv_url", "nats://bob:hunter2@kv.example.net:4222",
-		"--auth=tok", "-autotls_kv_url=tls://u:p@a:1,tls://b:2"}
+		"--auth=authtok-42", "-autotls_kv_url=tls://u:p@a:1,tls://b:2",
+		"-autotls_dns_setting", "api_token=cf-token-123", "--autotls_dns_setting=zone_file=/run/zone"}
 	redactArgs(args)
 	joined := strings.Join(args, " ")
-	for _, secret := range []string{"s3cret", "hunter2", "tok", "u:p"} {
+	for _, secret := range []string{"s3cret", "hunter2", "authtok-42", "u:p", "cf-token-123"} {
 		require.NotContains(t, joined, secret)
 	}
 	require.Contains(t, joined, "kv.example.net:4222")
+	require.Contains(t, joined, "api_token=[REDACTED]")
+	require.Contains(t, joined, "zone_file=/run/zone")
 }
 
 func TestCheckConfigWritesNothing(t *testing.T) {
