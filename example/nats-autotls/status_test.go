@@ -301,3 +301,42 @@ func TestProbe(t *testing.T) {
 	healthy.Store(true)
 	require.NoError(t, run(context.Background(), []string{"-autotls_probe", srv.URL + "/healthz"}, io.Discard, nil))
 }
+
+// A margin longer than the certificates' lifetime (the private CA issues
+// 7-day certificates) puts every listener inside it: 503, naming the
+// listener and the expiry.
+func TestHealthzMargin(t *testing.T) {
+	statusAddr := net.JoinHostPort("127.0.0.1", strconv.Itoa(freePort(t)))
+	startBinary(t, "-a", "127.0.0.1", "-p", strconv.Itoa(freePort(t)), "-autotls_storage", t.TempDir(),
+		"-autotls_status", statusAddr, "-autotls_health_margin", "192h")
+	code, body := get(t, statusAddr, "/healthz")
+	require.Equal(t, http.StatusServiceUnavailable, code, "%s", body)
+	var rep struct {
+		Reason   string `json:"reason"`
+		Problems []struct {
+			Listener string `json:"listener"`
+		} `json:"problems"`
+	}
+	require.NoError(t, json.Unmarshal(body, &rep))
+	require.Contains(t, rep.Reason, "within the margin of 192h0m0s")
+	require.Equal(t, "client", rep.Problems[0].Listener)
+	code, _ = get(t, statusAddr, "/readyz")
+	require.Equal(t, http.StatusOK, code, "ready, but not healthy")
+}
+
+// In sidecar mode /healthz also needs the last export, reload and
+// confirmation to have succeeded: with no server to signal, it is 503 and
+// says why.
+func TestHealthzSidecarNeedsConfirmation(t *testing.T) {
+	statusAddr := net.JoinHostPort("127.0.0.1", strconv.Itoa(freePort(t)))
+	startBinary(t, "-autotls_storage", t.TempDir(), "-autotls_export", t.TempDir(), "-autotls_status", statusAddr,
+		"-autotls_reload_pid", "999999999", "-autotls_confirm", "127.0.0.1:1")
+	var body []byte
+	require.Eventually(t, func() bool {
+		var code int
+		code, body = get(t, statusAddr, "/healthz")
+		return code == http.StatusServiceUnavailable && strings.Contains(string(body), "sidecar: the last export")
+	}, 20*time.Second, 10*time.Millisecond, "last answer: %s", body)
+	_, status := get(t, statusAddr, "/status")
+	require.Contains(t, string(status), `"last_sync_error"`)
+}
