@@ -28,7 +28,7 @@ var ErrClosed = errors.New("tlsmgr: manager closed")
 //
 // A Manager is safe for concurrent use.
 type Manager struct {
-	cfg   Config // defaults filled; never modified after New
+	cfg   Config // defaults filled, Roles moved into roles; never modified after New
 	log   *slog.Logger
 	clock Clock
 	roles map[Role]*roleState
@@ -65,6 +65,7 @@ func New(cfg Config) (*Manager, error) {
 		m.ca.Store(&caHolder{c.PrivateCA})
 	}
 	m.buildRoles()
+	m.cfg.Roles = nil // each roleState holds what it needs
 	return m, nil
 }
 
