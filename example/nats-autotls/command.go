@@ -83,9 +83,16 @@ func parseCommand(args []string) (*command, error) {
 	c := &command{}
 	var asked action
 	c.flags = newFlagSet(&c.af)
-	opts, err := server.ConfigureOptions(c.flags, args,
+	parsed, flagTLS, err := managedTLSArgs(args)
+	if err != nil {
+		return nil, err
+	}
+	opts, err := server.ConfigureOptions(c.flags, parsed,
 		func() { asked = actionVersion }, func() { asked = actionHelp }, func() { asked = actionHelpTLS })
 	if err != nil {
+		return nil, err
+	}
+	if c.af.cliTLS, err = flagTLSOf(opts, flagTLS); err != nil {
 		return nil, err
 	}
 	if asked != actionRun {
@@ -109,9 +116,16 @@ func parseCommand(args []string) (*command, error) {
 func checkCommand(args []string) (*command, error) {
 	c := &command{action: actionCheck}
 	c.flags = newFlagSet(&c.af)
-	opts, err := server.ConfigureOptions(c.flags, append(args[:len(args):len(args)], "-t=false"),
+	parsed, flagTLS, err := managedTLSArgs(args)
+	if err != nil {
+		return nil, err
+	}
+	opts, err := server.ConfigureOptions(c.flags, append(parsed[:len(parsed):len(parsed)], "-t=false"),
 		func() {}, func() {}, func() {})
 	if err != nil {
+		return nil, err
+	}
+	if c.af.cliTLS, err = flagTLSOf(opts, flagTLS); err != nil {
 		return nil, err
 	}
 	opts.CheckConfig = true

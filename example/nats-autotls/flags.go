@@ -16,6 +16,7 @@ import (
 
 // autoTLSFlags are the reference binary's own flags, next to nats-server's.
 type autoTLSFlags struct {
+	cliTLS       cliTLS // nats-server's --tls* flags (tlsflags.go)
 	names        string
 	storage      string
 	directory    string

@@ -30,6 +30,7 @@ type node struct {
 	bundlePath string
 	acmeRoots  string // -autotls_acme_roots, for the ready line
 	sidecar    bool   // -autotls_export: no server in this process
+	cliTLS     cliTLS // the client listener's TLS from --tls* flags, put back at each reload
 	// serverLog is the server's logger (the process's one log); nil means
 	// nats-server's own, as ConfigureLogger sets it.
 	serverLog *natslog.Log
@@ -80,7 +81,7 @@ func prepareNode(ctx context.Context, opts *server.Options, af *autoTLSFlags, lo
 	}
 	st.setManager(m)
 	return &node{manager: m, opts: opts, sharedCA: shared, kv: kv,
-		bundlePath: af.bundlePath(dir), acmeRoots: af.acmeRoots, sidecar: af.exportDir != ""}, nil
+		bundlePath: af.bundlePath(dir), acmeRoots: af.acmeRoots, sidecar: af.exportDir != "", cliTLS: af.cliTLS}, nil
 }
 
 // start obtains the certificates (in the background with
@@ -261,6 +262,9 @@ func (n *node) reloadConfig(ctx context.Context) error {
 		return err
 	}
 	newOpts := server.MergeOptions(fileOpts, server.FlagSnapshot)
+	if err := n.cliTLS.apply(newOpts); err != nil { // MergeOptions keeps no TLS from flags
+		return err
+	}
 	newOpts.NoSigs = true
 	newOpts.NoLog = n.ownsServerLog()
 	if err := reload.Options(ctx, n.srv(), newOpts, n.manager); err != nil {
