@@ -161,7 +161,7 @@ func (m *Manager) sync(ctx context.Context, s *slot) {
 	case err != nil && !errors.Is(err, fs.ErrNotExist):
 		return
 	case err == nil && cur != nil && sameCert(v, cur):
-		return
+		m.adoptAdvice(s, sc.Renewal)
 	case err == nil && supersedes(v, cur, iss):
 		m.adopt(s, iss, v, sc.Renewal)
 	case cur != nil && cur.issuerKey == iss.IssuerKey():
@@ -182,6 +182,18 @@ func (m *Manager) adopt(s *slot, iss Issuer, v *certVersion, st renewState) {
 		return
 	}
 	m.install(s, v, st, false)
+	s.wake()
+}
+
+// adoptAdvice takes up the renewal state stored with the certificate the
+// slot serves if another Manager asked the issuer for advice after this
+// one did: one advice check serves the fleet until its next one is due.
+func (m *Manager) adoptAdvice(s *slot, stored renewState) {
+	mine, interim, _ := s.state()
+	if interim || !stored.NextCheck.After(mine.NextCheck) {
+		return
+	}
+	s.setState(stored)
 	s.wake()
 }
 
