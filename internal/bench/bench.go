@@ -31,6 +31,10 @@ type Config struct {
 	// in the calling process, which needs two file descriptors per
 	// connection.
 	Holders HolderFunc
+	// Exe is this program, run as a child with -renew_child DIR
+	// -renew_n N (see [RunRenewChild]) under strace to count section 7's
+	// fsyncs. Empty means they are not counted.
+	Exe string
 	// Binaries are the programs sections 3 and 5 run. Zero fields are
 	// built with "go build" from the module the command runs in.
 	Binaries Binaries

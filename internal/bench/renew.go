@@ -49,6 +49,12 @@ func (e *env) runRenew(ctx context.Context) ([]Section, error) {
 	sec := Section{ID: "7", Title: "Renew (private CA) and its storage calls", Notes: []string{
 		fmt.Sprintf("%d forced renewals per storage, alternating; per-Renew storage calls counted at the Storage interface. With FileStorage each Store is one fsync'd write (file + directory sync) and each Lock creates a lock file.", renews),
 	}}
+	if per, ok, err := e.fsyncsPerRenew(ctx, renews); err != nil {
+		return nil, err
+	} else if ok {
+		sec.Rows = append(sec.Rows, count("file storage", "fsync calls per Renew (strace)", "", per))
+		sec.Notes = append(sec.Notes, "fsync calls per Renew: a child process renewing on FileStorage under strace, with n renewals minus with none, divided by n; one atomic write syncs the file and its directory (2 calls).")
+	}
 	for i, a := range arms {
 		sec.Rows = append(sec.Rows, row(a.name, "Renew", "us", times[i]).withRatio("memory storage", times[i], times[1]))
 		after := a.st.snapshot()

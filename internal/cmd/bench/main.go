@@ -46,6 +46,8 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	hold := fs.String("hold", "", "Internal: hold -hold_n connections to this address until stdin closes.")
 	holdN := fs.Int("hold_n", 0, "Internal: number of connections for -hold.")
 	holdCA := fs.String("hold_ca", "", "Internal: CA file for -hold.")
+	renewChild := fs.String("renew_child", "", "Internal: renew -renew_n times on a file storage in this directory, for an fsync count.")
+	renewN := fs.Int("renew_n", 0, "Internal: renewals for -renew_child.")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -54,6 +56,9 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	}
 	if *hold != "" {
 		return bench.RunHolder(ctx, *hold, *holdCA, *holdN, stdin, stdout)
+	}
+	if *renewChild != "" {
+		return bench.RunRenewChild(ctx, *renewChild, *renewN)
 	}
 	cfg := bench.Config{Short: *short, Rounds: *rounds, Dir: *dir}
 	if *sections != "" {
@@ -68,6 +73,7 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 			return err
 		}
 		cfg.Holders = bench.ChildHolders(exe)
+		cfg.Exe = exe
 	}
 	rep, err := bench.Run(ctx, cfg)
 	if err != nil {
