@@ -44,19 +44,25 @@ func (i *Issuer) directory(ctx context.Context) (*directory, error) {
 	return i.dir, nil
 }
 
-// getJSON GETs url and decodes its JSON body into v. A transport error or
+// getJSON GETs url and decodes its JSON body into v, within the budget's
+// request timeout. A transport error or
 // a 5xx status is an *UnreachableError and a 429 a *RateLimitError, both
 // with the CA's Retry-After. If header is not nil it receives the response
 // headers.
-func (i *Issuer) getJSON(ctx context.Context, url string, v any, header *http.Header) error {
+func (i *Issuer) getJSON(parent context.Context, url string, v any, header *http.Header) error {
+	ctx, cancel := context.WithTimeout(parent, i.budget.request)
+	defer cancel()
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
 	if err != nil {
 		return err
 	}
 	resp, err := i.http.Do(req)
 	if err != nil {
+		if parent.Err() != nil {
+			return parent.Err()
+		}
 		if ctx.Err() != nil {
-			return ctx.Err()
+			err = fmt.Errorf("no answer within %s (Config.OrderTimeout/%d): %w", i.budget.request, requestShare, ctx.Err())
 		}
 		return &UnreachableError{URL: url, Err: err}
 	}

@@ -2,6 +2,7 @@ package acme_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log"
 	"os"
@@ -93,5 +94,32 @@ func ExampleIssuer_PersistRecords() {
 	}
 	for _, r := range recs {
 		fmt.Println(r) // _validation-persist.nats.example.com. 3600 IN TXT "letsencrypt.org; accounturi=...; policy=wildcard"
+	}
+}
+
+// A failed order says when the CA allows the next attempt: a 429's or a
+// 503's Retry-After, clamped to MaxRetryAfter. tlsmgr reads it through
+// the RetryAt method; a caller of its own does the same.
+func ExampleUnreachableError() {
+	var provider zoneProvider // e.g. &cloudflare.Provider{APIToken: "..."}
+
+	iss, err := acme.New(acme.Config{
+		AgreeTOS:     true,
+		DNS01:        &acme.DNS01{Provider: provider},
+		OrderTimeout: 5 * time.Minute, // every request, DNS call and poll gets a share
+	})
+	if err != nil {
+		log.Fatal(err)
+	}
+	_, err = iss.Obtain(context.Background(), []string{"nats.example.com"})
+	var retry interface{ RetryAt() time.Time }
+	var timeout *acme.TimeoutError
+	switch {
+	case errors.As(err, &retry) && !retry.RetryAt().IsZero():
+		fmt.Println("the CA asks to wait until", retry.RetryAt())
+	case errors.As(err, &timeout):
+		fmt.Println("the order was stuck in", timeout.Step)
+	case err != nil:
+		fmt.Println(err)
 	}
 }

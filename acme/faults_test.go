@@ -272,3 +272,27 @@ func (neverVisible) AppendRecords(_ context.Context, _ string, recs []libdns.Rec
 func (neverVisible) DeleteRecords(_ context.Context, _ string, recs []libdns.Record) ([]libdns.Record, error) {
 	return recs, nil
 }
+
+// An ARI request the CA never answers ends at the request share of
+// Config.OrderTimeout, whatever the caller's context.
+func TestFaultRenewalInfoHangs(t *testing.T) {
+	t.Parallel()
+	ca := acmetest.New(t, acmetest.Options{})
+	cfg := baseConfig(t, ca)
+	cfg.OrderTimeout = 5 * time.Second // request share: 500 ms
+	iss := newIssuer(t, cfg)
+	cert := mustObtain(t, iss, uniqueName(t))
+	ca.Inject(acmetest.Fault{Path: "/draft-ietf-acme-ari", Kind: acmetest.FaultHang})
+	errc := make(chan error, 1)
+	go func() {
+		_, _, _, err := iss.RenewalWindow(context.Background(), cert.Leaf)
+		errc <- err
+	}()
+	select {
+	case err := <-errc:
+		var ue *acme.UnreachableError
+		require.ErrorAs(t, err, &ue)
+	case <-time.After(testTimeout):
+		t.Fatal("RenewalWindow still waiting for a CA that never answers")
+	}
+}
