@@ -170,3 +170,45 @@ func TestRateLimitFromFile(t *testing.T) {
 	require.ErrorAs(t, natsopts.Check(inCode, m), &ce)
 	require.Equal(t, "TLSRateLimit", ce.Option)
 }
+
+// TestGatewayRemoteWithOwnCAFile: a managed gateway whose tls block and
+// remote entry (gateways: [{name: B, tls: {ca_file}}]) name the other
+// side's CA connects both ways with a plain nats-server gateway on file
+// certificates from that CA, which trusts the private CA bundle.
+func TestGatewayRemoteWithOwnCAFile(t *testing.T) {
+	ca, fileCA := newCA(t), newCA(t)
+	now := time.Now()
+	both := []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth, x509.ExtKeyUsageClientAuth}
+	filePool := x509.NewCertPool()
+	filePool.AddCert(fileCA.Certificate())
+	m := newManager(t, ca, tlsmgr.Config{})
+
+	bOpts := baseOpts()
+	bOpts.TLSConfig = nil
+	bOpts.ServerName, bOpts.Gateway.Name, bOpts.Gateway.Host, bOpts.Gateway.Port = "b", "B", "127.0.0.1", -1
+	bOpts.Gateway.TLSConfig = &tls.Config{
+		MinVersion: tls.VersionTLS12, Certificates: []tls.Certificate{peerCert(t, fileCA, []string{"localhost", "127.0.0.1"}, both, now.Add(-time.Minute), now.Add(time.Hour))},
+		ClientAuth: tls.RequireAndVerifyClientCert, ClientCAs: trust(t, m), RootCAs: trust(t, m),
+	}
+	b, _ := startRaw(t, bOpts)
+
+	aOpts := baseOpts()
+	aOpts.ServerName, aOpts.Gateway.Name, aOpts.Gateway.Host, aOpts.Gateway.Port = "a", "A", "127.0.0.1", -1
+	// nats-server verifies inbound gateways with the gateway's own config
+	// and dials B with the remote entry's, so both name B's CA.
+	aOpts.Gateway.TLSConfig = &tls.Config{ClientAuth: tls.RequireAndVerifyClientCert, ClientCAs: filePool, RootCAs: filePool}
+	aOpts.Gateway.Gateways = []*server.RemoteGatewayOpts{{
+		Name: "B", URLs: routes(fmt.Sprintf("nats://127.0.0.1:%d", bOpts.Gateway.Port)),
+		TLSConfig: &tls.Config{ClientAuth: tls.RequireAndVerifyClientCert, ClientCAs: filePool, RootCAs: filePool},
+	}}
+	a, _ := startServer(t, aOpts, m)
+	require.True(t, m.Serves(aOpts.Gateway.Gateways[0].TLSConfig))
+
+	require.Eventually(t, func() bool { return gateways(t, a) == [2]int{1, 1} && gateways(t, b) == [2]int{1, 1} }, wait, 10*time.Millisecond)
+	aNC := connect(t, clientURL("localhost", aOpts), &tls.Config{RootCAs: trust(t, m)})
+	bNC, err := nats.Connect(fmt.Sprintf("nats://127.0.0.1:%d", bOpts.Port), nats.Timeout(wait))
+	require.NoError(t, err)
+	t.Cleanup(bNC.Close)
+	roundTrip(t, aNC, bNC, "gw.ab")
+	roundTrip(t, bNC, aNC, "gw.ba")
+}
