@@ -18,13 +18,14 @@ import (
 type action int
 
 const (
-	actionRun     action = iota // run the server (or the sidecar)
-	actionCheck                 // -t: check the configuration and exit
-	actionVersion               // -v
-	actionHelp                  // -h
-	actionHelpTLS               // --help_tls
-	actionSignal                // --signal: signal a running process and exit
-	actionNewCA                 // -autotls_new_ca: write a private CA and exit
+	actionRun            action = iota // run the server (or the sidecar)
+	actionCheck                        // -t: check the configuration and exit
+	actionVersion                      // -v
+	actionHelp                         // -h
+	actionHelpTLS                      // --help_tls
+	actionSignal                       // --signal: signal a running process and exit
+	actionNewCA                        // -autotls_new_ca: write a private CA and exit
+	actionPersistRecords               // -autotls_persist_records: print the dns-persist-01 records and exit
 )
 
 // command is a parsed command line: nats-server's options (with the
@@ -105,6 +106,9 @@ func parseCommand(args []string) (*command, error) {
 	c.opts = opts
 	if c.af.newCA != "" {
 		c.action = actionNewCA
+	}
+	if c.af.persistRecords {
+		c.action = actionPersistRecords
 	}
 	return c, nil
 }

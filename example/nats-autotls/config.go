@@ -88,6 +88,12 @@ func (f *autoTLSFlags) apply(cfg *config.Config) {
 	f.dnsHook, f.dnsZone, f.resolvers = cfg.DNS.Hook, cfg.DNS.Zone, strings.Join(cfg.DNS.Resolvers, ",")
 	f.caCert, f.caKey, f.caTrust, f.bundleOut = cfg.CA.Cert, cfg.CA.Key, cfg.CA.Trust, cfg.CA.BundleOut
 	f.kvURL, f.kvCreds, f.kvCA, f.kvBucket = cfg.KV.URL, cfg.KV.Creds, cfg.KV.CA, cfg.KV.Bucket
+	f.dnsPersist, f.tlsALPN, f.fallback = cfg.ACME.DNSPersist, cfg.ACME.TLSALPN, cfg.ACME.Fallback
+	if f.tlsALPN && f.directory != "" {
+		// The CA validates on the listeners: they must listen before the
+		// first public certificate arrives.
+		f.background = true
+	}
 }
 
 // roleOf maps the configuration's role names to tlsmgr's.

@@ -46,6 +46,11 @@ type autoTLSFlags struct {
 	kvCA         string
 	kvBucket     string
 
+	dnsPersist     bool     // acme.dns_persist
+	tlsALPN        bool     // acme.tls_alpn
+	fallback       []string // acme.fallback
+	persistRecords bool     // print the dns-persist-01 records and exit
+
 	// cfg is the configuration loaded from every source (see loadConfig);
 	// the fields above are set from it. Nil until loaded.
 	cfg *config.Config
@@ -73,6 +78,7 @@ func (f *autoTLSFlags) register(fs *flag.FlagSet) {
 	fs.StringVar(&f.bundleOut, "autotls_ca_bundle_out", "", "Write the private CA trust bundle (for clients and peers) to this file (default: <storage>/ca-bundle.pem).")
 	fs.BoolVar(&f.background, "autotls_background", false, "Start serving with the certificates at hand and obtain missing ones in the background.")
 	fs.BoolVar(&f.logJSON, "autotls_log_json", false, "Write the log (nats-server's lines and the certificate manager's) as one JSON object per line, with the keys time, level and msg, instead of nats-server's text format.")
+	fs.BoolVar(&f.persistRecords, "autotls_persist_records", false, "Print the dns-persist-01 TXT records to publish, once, for the names (registering the ACME account in the storage first if needed) and exit; then run with -autotls_dns_persist.")
 	fs.StringVar(&f.newCA, "autotls_new_ca", "", "Generate a private CA for a cluster into PREFIX.pem and PREFIX.key (0600) and exit; existing files are never overwritten.")
 	fs.StringVar(&f.statusAddr, "autotls_status", "", "Serve a status port at ADDR: /status (the certificates' names, issuer, expiry, next renewal, last error, as JSON), /metrics (Prometheus), /healthz and /readyz.")
 	fs.DurationVar(&f.healthMargin, "autotls_health_margin", health.DefaultMargin, "/healthz answers 503 when a listener's certificate expires within this margin.")
@@ -104,6 +110,9 @@ func (f *autoTLSFlags) solvers() (*acme.DNS01, *acme.HTTP01, error) {
 		return nil, nil, err
 	}
 	if f.dnsHook == "" && provider == nil {
+		if f.tlsALPN {
+			return nil, nil, nil // answered on the listeners: see acmeConfig
+		}
 		return nil, &acme.HTTP01{Addr: f.http01}, nil
 	}
 	resolvers := splitList(f.resolvers)
@@ -121,14 +130,15 @@ func (f *autoTLSFlags) solvers() (*acme.DNS01, *acme.HTTP01, error) {
 	return d, nil, nil
 }
 
-func (f *autoTLSFlags) directoryURL() string {
-	switch f.directory {
+// expandDirectory expands the names of well-known ACME directories.
+func expandDirectory(dir string) string {
+	switch dir {
 	case "letsencrypt":
 		return acme.LetsEncrypt
 	case "letsencrypt-staging":
 		return acme.LetsEncryptStaging
 	}
-	return f.directory
+	return dir
 }
 
 func (f *autoTLSFlags) check() error {

@@ -102,7 +102,7 @@ func (p *process) run(ctx context.Context) error {
 	case actionSignal:
 		return cli.SendSignal(c.signal)
 	}
-	if c.action == actionRun || c.action == actionCheck {
+	if c.action == actionRun || c.action == actionCheck || c.action == actionPersistRecords {
 		err := c.loadConfig(ctx, os.Environ())
 		defer c.creds.Remove() // natsmagic's leafnode credentials, on every exit
 		if err != nil {
@@ -118,6 +118,8 @@ func (p *process) run(ctx context.Context) error {
 	switch c.action {
 	case actionNewCA:
 		return writeNewCA(c.af.newCA, p.stderr)
+	case actionPersistRecords:
+		return printPersistRecords(ctx, &c.af, p.stdout)
 	case actionCheck:
 		return checkConfig(c, p.stderr)
 	}

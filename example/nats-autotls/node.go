@@ -166,10 +166,10 @@ func (f *autoTLSFlags) issuers(cfg *tlsmgr.Config, storage tlsmgr.Storage, logge
 	if err != nil {
 		return nil, err
 	}
-	iss, err := acme.New(acme.Config{
+	ac := acme.Config{
 		EAB:            f.eab(),
 		DirectoryRoots: dirRoots,
-		DirectoryURL:   f.directoryURL(),
+		DirectoryURL:   expandDirectory(f.directory),
 		Email:          f.email,
 		AgreeTOS:       f.agreeTOS,
 		Storage:        storage,
@@ -177,11 +177,31 @@ func (f *autoTLSFlags) issuers(cfg *tlsmgr.Config, storage tlsmgr.Storage, logge
 		DNS01:          dns01,
 		HTTP01:         http01,
 		Logger:         logger,
-	})
+	}
+	if f.tlsALPN {
+		ac.TLSALPN01 = &acme.TLSALPN01{}
+	}
+	if f.dnsPersist {
+		ac.DNSPersist01 = &acme.DNSPersist01{Resolvers: splitList(f.resolvers)}
+	}
+	iss, err := acme.New(ac)
 	if err != nil {
 		return nil, err
 	}
-	cfg.Issuer = iss
+	if len(f.fallback) == 0 {
+		cfg.Issuer = iss
+		return shared, nil
+	}
+	cfg.Issuers = []tlsmgr.Issuer{iss}
+	for _, dir := range f.fallback {
+		fb := ac
+		fb.DirectoryURL, fb.EAB = expandDirectory(dir), nil // EAB credentials belong to one CA
+		next, err := acme.New(fb)
+		if err != nil {
+			return nil, fmt.Errorf("acme.fallback %s: %w", dir, err)
+		}
+		cfg.Issuers = append(cfg.Issuers, next)
+	}
 	return shared, nil
 }
 

@@ -71,6 +71,15 @@ type ACME struct {
 	// EABKeyID and EABHMACKey are the External Account Binding. Empty
 	// means none. EABHMACKey is a secret.
 	EABKeyID, EABHMACKey string
+	// DNSPersist proves DNS names with dns-persist-01: one TXT record per
+	// name, published once. False means off.
+	DNSPersist bool
+	// TLSALPN answers tls-alpn-01 on the managed listeners (the CA
+	// connects to port 443) instead of http-01. False means off.
+	TLSALPN bool
+	// Fallback are further directory URLs tried in order when an order
+	// from Directory fails. Nil means none.
+	Fallback []string
 }
 
 // DNS configures the dns-01 challenge: at most one of Provider and Hook.

@@ -84,20 +84,23 @@ func validPort(p string) bool {
 func (c *Config) checkACME() error {
 	a := c.ACME
 	if a.Directory == "" {
-		for _, k := range []string{"acme.email", "acme.profile", "acme.eab.kid", "acme.eab.hmac_key", "acme.agree_tos"} {
+		for _, k := range []string{"acme.email", "acme.profile", "acme.eab.kid", "acme.eab.hmac_key", "acme.agree_tos", "acme.dns_persist", "acme.tls_alpn", "acme.fallback"} {
 			if _, set := c.Sources[k]; set && k != "acme.agree_tos" {
 				return c.fail(k, "", "set without acme.directory", "set acme.directory (an ACME CA), or remove it")
 			}
 		}
 		return nil
 	}
-	switch a.Directory {
-	case "letsencrypt", "letsencrypt-staging":
-	default:
-		u, err := url.Parse(a.Directory)
-		if err != nil || u.Scheme != "https" || u.Host == "" {
-			return c.fail("acme.directory", a.Directory, "not an https URL", `give the CA's directory URL (https://...), "letsencrypt" or "letsencrypt-staging"`)
+	if !validDirectory(a.Directory) {
+		return c.fail("acme.directory", a.Directory, "not an https URL", `give the CA's directory URL (https://...), "letsencrypt" or "letsencrypt-staging"`)
+	}
+	for _, d := range a.Fallback {
+		if !validDirectory(d) || d == a.Directory {
+			return c.fail("acme.fallback", d, "not an https URL other than acme.directory", `give another CA's directory URL (https://...), "letsencrypt" or "letsencrypt-staging"`)
 		}
+	}
+	if a.DNSPersist && c.DNS.Enabled() {
+		return c.fail("acme.dns_persist", "true", "set together with dns.provider or dns.hook", "use dns-persist-01 (no DNS writes) or dns-01, not both")
 	}
 	if !a.AgreeTOS {
 		e := c.fail("acme.agree_tos", "", "the CA's terms of service are not agreed to", "read them, then set "+how("acme.agree_tos", "true"))
@@ -117,6 +120,16 @@ func (c *Config) checkACME() error {
 		return e
 	}
 	return nil
+}
+
+// validDirectory reports whether d is an https URL or a known CA's name.
+func validDirectory(d string) bool {
+	switch d {
+	case "letsencrypt", "letsencrypt-staging":
+		return true
+	}
+	u, err := url.Parse(d)
+	return err == nil && u.Scheme == "https" && u.Host != ""
 }
 
 // needsEmail reports whether the CA refuses accounts without a contact
@@ -210,13 +223,13 @@ func (c *Config) checkCommandLineSecrets(reg *dnsprovider.Registry) error {
 
 // checkWildcards refuses wildcards that http-01 cannot prove.
 func (c *Config) checkWildcards() error {
-	if c.ACME.Directory == "" || c.DNS.Enabled() {
+	if c.ACME.Directory == "" || c.DNS.Enabled() || c.ACME.DNSPersist {
 		return nil
 	}
 	check := func(key string, names []string) error {
 		for _, n := range names {
 			if strings.HasPrefix(n, "*.") {
-				return c.fail(key, n, "a wildcard needs the dns-01 challenge; http-01 cannot prove it", "set dns.provider (or dns.hook), or list the names one by one")
+				return c.fail(key, n, "a wildcard needs the dns-01 challenge; http-01 cannot prove it", "set dns.provider (or dns.hook) or acme.dns_persist, or list the names one by one")
 			}
 		}
 		return nil
