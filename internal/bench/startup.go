@@ -43,7 +43,7 @@ func (e *env) runStartup(ctx context.Context) ([]Section, error) {
 	}
 	arms := []string{armBinary, armNATSServer, armNSControl}
 	res := make([]Sample, len(arms))
-	rounds := max(e.cfg.Rounds, 3)
+	rounds := 2 * e.cfg.Rounds
 	if e.cfg.Short {
 		rounds = 1
 	}
