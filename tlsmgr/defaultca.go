@@ -38,6 +38,7 @@ func (m *Manager) ensurePrivateCA(ctx context.Context) error {
 		return fmt.Errorf("tlsmgr: private CA stored at %s: %w", caStorageKey, err)
 	}
 	m.ca.Store(&caHolder{ca})
+	m.fleet.ca.Store(&sc)
 	if m.cfg.Cache != nil {
 		if data, err := json.MarshalIndent(sc, "", "  "); err == nil {
 			if err := m.cacheStore(caStorageKey, data); err != nil {

@@ -2,10 +2,12 @@ package tlsmgr
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"io/fs"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -26,6 +28,10 @@ type fleetState struct {
 
 	// noted holds the issuer keys recorded by noteIssuer.
 	noted sync.Map
+
+	// ca is the default private CA as stored, once Start has it; nil if
+	// Config.PrivateCA is set.
+	ca atomic.Pointer[storedCA]
 }
 
 // watchRetry is the wait before a broken watch is opened again.
@@ -136,8 +142,9 @@ func (m *Manager) syncKey(ctx context.Context, key string) {
 	}
 }
 
-// syncAll syncs every slot.
+// syncAll syncs the private CA and every slot.
 func (m *Manager) syncAll(ctx context.Context) {
+	m.syncCA(ctx)
 	for _, s := range m.slots {
 		if ctx.Err() != nil {
 			return
@@ -183,6 +190,38 @@ func (m *Manager) adopt(s *slot, iss Issuer, v *certVersion, st renewState) {
 	}
 	m.install(s, v, st, false)
 	s.wake()
+}
+
+// syncCA writes the default private CA back if Storage lost it (a bucket
+// recreated empty), so that a Manager starting later joins this CA rather
+// than generating another one.
+func (m *Manager) syncCA(ctx context.Context) {
+	sc := m.fleet.ca.Load()
+	if sc == nil {
+		return
+	}
+	if _, err := m.loadCA(ctx); !errors.Is(err, fs.ErrNotExist) {
+		return
+	}
+	const lock = "privateca"
+	lctx, cancel := context.WithTimeout(ctx, writeBackTimeout)
+	defer cancel()
+	if err := m.cfg.Storage.Lock(lctx, lock); err != nil {
+		return
+	}
+	defer func() { _ = m.cfg.Storage.Unlock(context.WithoutCancel(ctx), lock) }()
+	if _, err := m.loadCA(ctx); !errors.Is(err, fs.ErrNotExist) {
+		return
+	}
+	data, err := json.MarshalIndent(sc, "", "  ")
+	if err == nil {
+		err = m.cfg.Storage.Store(ctx, caStorageKey, data)
+	}
+	if err != nil {
+		m.log.Warn("tlsmgr: write the private CA back to storage", "error", err)
+		return
+	}
+	m.log.Info("tlsmgr: wrote the private CA back to storage", "key", caStorageKey)
 }
 
 // adoptAdvice takes up the renewal state stored with the certificate the

@@ -88,7 +88,7 @@ func (s *Storage) tryLock(ctx context.Context, enc string) (*buckets, uint64, er
 		return nil, 0, err
 	}
 	rev, err := b.locks.Create(ctx, enc, []byte(s.holder))
-	return b, rev, err
+	return b, rev, s.observe(b, err)
 }
 
 // lockGaveUp is Lock's error when ctx ended, naming the last failure.

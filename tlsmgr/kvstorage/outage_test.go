@@ -75,6 +75,21 @@ func (b *bucketServer) stop() {
 	b.srv.WaitForShutdown()
 }
 
+// storage opens the bucket, with the nodes' lease, on a connection of
+// its own closed at the end of the test.
+func (b *bucketServer) storage(t *testing.T) *kvstorage.Storage {
+	t.Helper()
+	nc, err := nats.Connect(b.url())
+	require.NoError(t, err)
+	t.Cleanup(nc.Close)
+	js, err := jetstream.New(nc)
+	require.NoError(t, err)
+	s, err := kvstorage.New(t.Context(), js, kvstorage.Config{LockLease: time.Second})
+	require.NoError(t, err)
+	t.Cleanup(func() { _ = s.Close() })
+	return s
+}
+
 func (b *bucketServer) url() string { return "nats://127.0.0.1:" + strconv.Itoa(b.opts.Port) }
 
 // cachedNode is one host of the fleet: a Manager on the bucket, through a
@@ -86,6 +101,15 @@ type cachedNode struct {
 }
 
 func startCachedNode(t *testing.T, b *bucketServer, ca *gatedCA, cache string) *cachedNode {
+	t.Helper()
+	var private tlsmgr.RootsIssuer // nil: the default private CA, kept in the bucket
+	if ca != nil {
+		private = ca
+	}
+	return startNode(t, b, private, cache)
+}
+
+func startNode(t *testing.T, b *bucketServer, ca tlsmgr.RootsIssuer, cache string) *cachedNode {
 	t.Helper()
 	nc, err := nats.Connect(b.url(), nats.RetryOnFailedConnect(true), nats.MaxReconnects(-1), nats.ReconnectWait(20*time.Millisecond),
 		nats.ErrorHandler(func(*nats.Conn, *nats.Subscription, error) {})) // the watch complains during the outage
@@ -200,13 +224,7 @@ func TestBucketOutage(t *testing.T) {
 // storedSerial reads the one certificate stored in the bucket.
 func storedSerial(t *testing.T, b *bucketServer) *big.Int {
 	t.Helper()
-	nc, err := nats.Connect(b.url())
-	require.NoError(t, err)
-	defer nc.Close()
-	js, err := jetstream.New(nc)
-	require.NoError(t, err)
-	s, err := kvstorage.New(t.Context(), js, kvstorage.Config{})
-	require.NoError(t, err)
+	s := b.storage(t)
 	keys, err := s.List(t.Context(), "certificates", true)
 	require.NoError(t, err)
 	require.Len(t, keys, 1)
@@ -221,4 +239,57 @@ func storedSerial(t *testing.T, b *bucketServer) *big.Int {
 	leaf, err := x509.ParseCertificate(block.Bytes)
 	require.NoError(t, err)
 	return leaf.SerialNumber
+}
+
+// TestBucketLost brings the bucket's server back with an empty store, as
+// after losing an R1 bucket's disk: the running nodes write the default
+// private CA and their certificate back, and a node started afterwards,
+// with no cache, joins the same CA and serves the same certificate.
+func TestBucketLost(t *testing.T) {
+	bucket := newBucketServer(t)
+	nodes := []*cachedNode{startNode(t, bucket, nil, t.TempDir()), startNode(t, bucket, nil, t.TempDir())}
+	bundle := nodes[0].m.TrustBundlePEM()
+	roots := x509.NewCertPool()
+	require.True(t, roots.AppendCertsFromPEM(bundle))
+	want := nodes[0].serial(t, roots)
+	require.Equal(t, want, nodes[1].serial(t, roots))
+
+	bucket.stop()
+	bucket.opts.StoreDir = t.TempDir()
+	bucket.start()
+	back := time.Now()
+	waitStored(t, bucket, "privateca/ca.json", "certificates")
+	t.Logf("the CA and the certificate were written back %v after the server's return", time.Since(back).Round(time.Millisecond))
+
+	fresh := startNode(t, bucket, nil, t.TempDir())
+	require.Equal(t, bundle, fresh.m.TrustBundlePEM(), "the CA was written back before the new node needed it")
+	require.Equal(t, want, fresh.serial(t, roots), "the certificate was written back and adopted")
+	require.Equal(t, want, storedSerial(t, bucket))
+}
+
+// waitStored waits until the bucket holds a value under each of keys (a
+// key or a "directory"), watching it.
+func waitStored(t *testing.T, b *bucketServer, keys ...string) {
+	t.Helper()
+	s := b.storage(t)
+	ctx, cancel := context.WithTimeout(t.Context(), 10*time.Second)
+	defer cancel()
+	changed, err := s.Watch(ctx, "")
+	require.NoError(t, err)
+	for {
+		missing := 0
+		for _, k := range keys {
+			if _, err := s.Stat(ctx, k); err != nil {
+				missing++
+			}
+		}
+		if missing == 0 {
+			return
+		}
+		select {
+		case <-changed:
+		case <-ctx.Done():
+			t.Fatalf("%d of %v not written back within 10 s", missing, keys)
+		}
+	}
 }

@@ -12,6 +12,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/nats-autotls/autotls/tlsmgr"
@@ -221,4 +222,24 @@ func (s *Storage) Close() error {
 		errs = append(errs, s.release(ctx, name, h))
 	}
 	return errors.Join(errs...)
+}
+
+// observe notes err, returned by an operation on b: if it says that the
+// buckets are gone (a server that came back with an empty store), the
+// next call binds them again, creating them. It returns err.
+func (s *Storage) observe(b *buckets, err error) error {
+	if err != nil && bucketGone(err) {
+		if s.bound.CompareAndSwap(b, nil) {
+			s.log.Warn("kvstorage: bucket gone; it will be bound again, and created if missing", "bucket", s.cfg.Bucket, "error", err)
+		}
+	}
+	return err
+}
+
+// bucketGone reports whether err means that a bucket's stream does not
+// exist (any more).
+func bucketGone(err error) bool {
+	return errors.Is(err, jetstream.ErrStreamNotFound) || errors.Is(err, nats.ErrStreamNotFound) ||
+		errors.Is(err, jetstream.ErrNoStreamResponse) || errors.Is(err, nats.ErrNoResponders) ||
+		errors.Is(err, jetstream.ErrBucketNotFound)
 }

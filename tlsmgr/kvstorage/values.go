@@ -25,6 +25,7 @@ func (s *Storage) Load(ctx context.Context, key string) ([]byte, error) {
 		return nil, fmt.Errorf("kvstorage: load %q: %w", key, err)
 	}
 	e, err := b.data.Get(ctx, enc)
+	s.observe(b, err)
 	switch {
 	case errors.Is(err, jetstream.ErrKeyNotFound):
 		s.see(key, enc, 0)
@@ -56,10 +57,10 @@ func (s *Storage) Store(ctx context.Context, key string, value []byte) error {
 	if err != nil {
 		return fmt.Errorf("kvstorage: store %q: %w", key, err)
 	}
-	if err := s.checkStore(ctx, b, key); err != nil {
+	if err := s.observe(b, s.checkStore(ctx, b, key)); err != nil {
 		return fmt.Errorf("kvstorage: store %q: %w", key, err)
 	}
-	if err := s.put(ctx, b, key, enc, value); err != nil {
+	if err := s.observe(b, s.put(ctx, b, key, enc, value)); err != nil {
 		return fmt.Errorf("kvstorage: store %q: %w", key, err)
 	}
 	return nil
@@ -107,7 +108,7 @@ func (s *Storage) Delete(ctx context.Context, key string) error {
 		return fmt.Errorf("kvstorage: delete %q: %w", key, err)
 	}
 	keys, err := keysUnder(ctx, b, enc, enc+".>")
-	if err != nil {
+	if err := s.observe(b, err); err != nil {
 		return fmt.Errorf("kvstorage: delete %q: %w", key, err)
 	}
 	for _, k := range keys {
@@ -147,7 +148,7 @@ func (s *Storage) List(ctx context.Context, prefix string, recursive bool) ([]st
 		}
 	}
 	encoded, err := keysUnder(ctx, b, filter)
-	if err != nil {
+	if err := s.observe(b, err); err != nil {
 		return nil, fmt.Errorf("kvstorage: list %q: %w", prefix, err)
 	}
 	keys := s.children(encoded, dir, recursive)
@@ -190,6 +191,7 @@ func (s *Storage) Stat(ctx context.Context, key string) (tlsmgr.KeyInfo, error) 
 		return tlsmgr.KeyInfo{}, fmt.Errorf("kvstorage: stat %q: %w", key, err)
 	}
 	e, err := b.data.Get(ctx, enc)
+	s.observe(b, err)
 	if err == nil {
 		return tlsmgr.KeyInfo{Key: key, Modified: e.Created(), Size: int64(len(e.Value())), IsTerminal: true}, nil
 	}

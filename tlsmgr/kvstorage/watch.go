@@ -31,7 +31,7 @@ func (s *Storage) Watch(ctx context.Context, prefix string) (<-chan string, erro
 		return nil, fmt.Errorf("kvstorage: watch %q: %w", prefix, err)
 	}
 	w, err := b.data.Watch(ctx, filter, jetstream.UpdatesOnly(), jetstream.MetaOnly())
-	if err != nil {
+	if err := s.observe(b, err); err != nil {
 		return nil, fmt.Errorf("kvstorage: watch %q: %w", prefix, err)
 	}
 	out := make(chan string, 16)
