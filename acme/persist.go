@@ -254,7 +254,7 @@ func (i *Issuer) persistAuthorize(ctx context.Context, core *api.Core, authzURL 
 	if _, err := core.Challenges.New(authz.Challenges[idx].URL); err != nil {
 		return classify(err, i.now())
 	}
-	for wait := 50 * time.Millisecond; ; wait = min(2*wait, 2*time.Second) {
+	for wait := 10 * time.Millisecond; ; wait = min(2*wait, 2*time.Second) {
 		authz, err = core.Authorizations.Get(authzURL)
 		if err != nil {
 			return classify(err, i.now())
@@ -280,7 +280,7 @@ func (i *Issuer) persistAuthorize(ctx context.Context, core *api.Core, authzURL 
 
 // pollOrder waits until a finalized order is valid.
 func pollOrder(ctx context.Context, core *api.Core, order legoacme.ExtendedOrder) (legoacme.ExtendedOrder, error) {
-	for wait := 50 * time.Millisecond; ; wait = min(2*wait, 2*time.Second) {
+	for wait := 10 * time.Millisecond; ; wait = min(2*wait, 2*time.Second) {
 		switch order.Status {
 		case legoacme.StatusValid:
 			return order, nil
