@@ -1,15 +1,12 @@
 package main
 
 import (
-	"errors"
 	"flag"
 	"io"
-	"net/url"
-	"regexp"
-	"strings"
 
 	"github.com/nats-io/nats-server/v2/server"
 
+	"github.com/nats-autotls/autotls/internal/cli"
 	"github.com/nats-autotls/autotls/internal/config"
 	"github.com/nats-autotls/autotls/internal/natsmagic"
 )
@@ -43,16 +40,6 @@ type command struct {
 	// reloadInput are the configuration's sources, read again on SIGHUP.
 	reloadInput config.Input
 }
-
-// usageError is a command line that does not parse (an unknown flag, a bad
-// value): main exits 2 for it, as the flag package does.
-type usageError struct{ err error }
-
-func (e usageError) Error() string {
-	return e.err.Error() + " (nats-autotls -h lists the options)"
-}
-
-func (e usageError) Unwrap() error { return e.err }
 
 // newFlagSet returns a flag set with nats-autotls's own flags registered;
 // server.ConfigureOptions adds nats-server's. It never prints or exits:
@@ -139,7 +126,7 @@ func checkCommand(args []string) (*command, error) {
 
 // signalArg returns the value of --signal (or -sl) in args, "" if there is
 // none. It parses args with every flag registered and applies nothing, so
-// an unknown flag or a bad value is reported here, as a usageError.
+// an unknown flag or a bad value is reported here, as a cli.UsageError.
 func signalArg(args []string) (string, error) {
 	var af autoTLSFlags
 	fs := newFlagSet(&af)
@@ -147,80 +134,7 @@ func signalArg(args []string) (string, error) {
 		return "", err
 	}
 	if err := fs.Parse(args); err != nil {
-		return "", usageError{err}
+		return "", cli.UsageError{Err: err}
 	}
 	return fs.Lookup("signal").Value.String(), nil
-}
-
-// redactArgs hides the secrets in args in place, as nats-server's main
-// does before anything can read them (expvar's /debug/vars on --profile
-// serves os.Args): the values of --user, --pass and --auth, the user
-// information of route, cluster and -autotls_kv_url URLs, and the values
-// of -autotls_dns_setting KEY=VALUE (a DNS provider's token may be one;
-// KEY_file=PATH stays). Pass os.Args[1:] itself (not a copy) so that
-// os.Args changes.
-func redactArgs(args []string) {
-	server.RedactArgs(args)
-	for i, arg := range args {
-		var redact func(string) string
-		switch {
-		case kvURLArg.MatchString(arg):
-			redact = redactURLUser
-		case dnsSettingArg.MatchString(arg):
-			redact = redactSetting
-		default:
-			continue
-		}
-		if name, value, ok := strings.Cut(arg, "="); ok {
-			args[i] = name + "=" + redact(value)
-		} else if i+1 < len(args) {
-			args[i+1] = redact(args[i+1])
-		}
-	}
-}
-
-var (
-	// kvURLArg matches the flag whose value may carry a NATS user and
-	// password.
-	kvURLArg = regexp.MustCompile(`^--?autotls_kv_url(=.*)?$`)
-	// dnsSettingArg matches the flag whose value may be a DNS token.
-	dnsSettingArg = regexp.MustCompile(`^--?autotls_dns_setting(=.*)?$`)
-)
-
-// redactSetting hides the value of KEY=VALUE unless KEY names a file.
-func redactSetting(s string) string {
-	k, _, ok := strings.Cut(s, "=")
-	if !ok || strings.HasSuffix(strings.ToLower(strings.TrimSpace(k)), "_file") {
-		return s
-	}
-	return k + "=[REDACTED]"
-}
-
-// redactURLUser replaces the user information of each comma-separated URL
-// in s with [REDACTED].
-func redactURLUser(s string) string {
-	parts := strings.Split(s, ",")
-	for i, p := range parts {
-		u, err := url.Parse(strings.TrimSpace(p))
-		if err != nil || u.User == nil {
-			continue
-		}
-		u.User = url.User("REDACTED")
-		parts[i] = strings.Replace(u.String(), "REDACTED", "[REDACTED]", 1)
-	}
-	return strings.Join(parts, ",")
-}
-
-// exitCode is the process exit status for err: 0 for nil, 2 for a command
-// line that does not parse, 1 otherwise.
-func exitCode(err error) int {
-	var ue usageError
-	switch {
-	case err == nil:
-		return 0
-	case errors.As(err, &ue):
-		return 2
-	default:
-		return 1
-	}
 }

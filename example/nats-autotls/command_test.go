@@ -5,10 +5,11 @@ import (
 	"context"
 	"os"
 	"path/filepath"
-	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/require"
+
+	"github.com/nats-autotls/autotls/internal/cli"
 )
 
 func TestCommandLineErrorsExitNonZero(t *testing.T) {
@@ -27,7 +28,7 @@ func TestCommandLineErrorsExitNonZero(t *testing.T) {
 		t.Run(name, func(t *testing.T) {
 			err := run(context.Background(), tc.args, &bytes.Buffer{}, nil)
 			require.Error(t, err)
-			require.Equal(t, tc.code, exitCode(err), "%v", err)
+			require.Equal(t, tc.code, cli.ExitCode(err), "%v", err)
 			require.Contains(t, err.Error(), tc.want)
 		})
 	}
@@ -48,20 +49,6 @@ func TestInformationalFlagsPrintAndReturn(t *testing.T) {
 			require.Contains(t, out.String(), tc.want)
 		})
 	}
-}
-
-func TestRedactArgs(t *testing.T) {
-	args := []string{"--user", "alice", "--pass", "s3cret", "-autotls_kv_url", "nats://bob:hunter2@kv.example.net:4222",
-		"--auth=authtok-42", "-autotls_kv_url=tls://u:p@a:1,tls://b:2",
-		"-autotls_dns_setting", "api_token=cf-token-123", "--autotls_dns_setting=zone_file=/run/zone"}
-	redactArgs(args)
-	joined := strings.Join(args, " ")
-	for _, secret := range []string{"s3cret", "hunter2", "authtok-42", "u:p", "cf-token-123"} {
-		require.NotContains(t, joined, secret)
-	}
-	require.Contains(t, joined, "kv.example.net:4222")
-	require.Contains(t, joined, "api_token=[REDACTED]")
-	require.Contains(t, joined, "zone_file=/run/zone")
 }
 
 func TestCheckConfigWritesNothing(t *testing.T) {

@@ -27,7 +27,8 @@
 // lame-duck mode, SIGUSR1 reopens the log file, and SIGHUP re-reads the
 // configuration file and applies it with managed TLS (never a plain reload,
 // which would drop the TLS configuration). The certificate manager logs
-// where and as the server does (-l, -s, -r, -D, -V, -DV).
+// where and as the server does (-l, -s, -r, -D, -V, -DV), in nats-server's
+// text format or, with -autotls_log_json, as JSON lines for both.
 package main
 
 import (
@@ -52,7 +53,7 @@ func main() {
 	signal.Stop(sigs)
 	if err != nil {
 		fmt.Fprintf(os.Stderr, "nats-autotls: %v\n", err)
-		os.Exit(exitCode(err))
+		os.Exit(cli.ExitCode(err))
 	}
 }
 
@@ -123,7 +124,7 @@ func (p *process) run(ctx context.Context) error {
 	case actionCheck:
 		return checkConfig(c, p.stderr)
 	}
-	redactArgs(p.args)
+	cli.RedactArgs(p.args)
 	return p.serve(ctx, c)
 }
 

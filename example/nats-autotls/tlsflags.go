@@ -6,6 +6,8 @@ import (
 	"strings"
 
 	"github.com/nats-io/nats-server/v2/server"
+
+	"github.com/nats-autotls/autotls/internal/cli"
 )
 
 // cliTLS is the client listener's TLS as nats-server's command-line flags
@@ -54,7 +56,7 @@ func managedTLSArgs(args []string) ([]string, cliTLS, error) {
 		case "tlscacert":
 			if !hasValue {
 				if i+1 >= len(args) {
-					return nil, cliTLS{}, usageError{fmt.Errorf("flag needs an argument: -%s", name)}
+					return nil, cliTLS{}, cli.UsageError{Err: fmt.Errorf("flag needs an argument: -%s", name)}
 				}
 				i++
 				value = args[i]
@@ -65,7 +67,7 @@ func managedTLSArgs(args []string) ([]string, cliTLS, error) {
 			if hasValue {
 				b, err := strconv.ParseBool(value)
 				if err != nil {
-					return nil, cliTLS{}, usageError{fmt.Errorf("invalid boolean value %q for -%s: %w", value, name, err)}
+					return nil, cliTLS{}, cli.UsageError{Err: fmt.Errorf("invalid boolean value %q for -%s: %w", value, name, err)}
 				}
 				on = b
 			}

@@ -43,3 +43,17 @@ func TestUsageListsOwnFlags(t *testing.T) {
 	require.Contains(t, b.String(), "    -autotls_names <string>\n        Names.\n")
 	require.NotContains(t, b.String(), "Debug.")
 }
+
+func TestRedactArgs(t *testing.T) {
+	args := []string{"--user", "alice", "--pass", "s3cret", "-autotls_kv_url", "nats://bob:hunter2@kv.example.net:4222",
+		"--auth=authtok-42", "-autotls_kv_url=tls://u:p@a:1,tls://b:2",
+		"-autotls_dns_setting", "api_token=cf-token-123", "--autotls_dns_setting=zone_file=/run/zone"}
+	RedactArgs(args)
+	joined := strings.Join(args, " ")
+	for _, secret := range []string{"s3cret", "hunter2", "authtok-42", "u:p", "cf-token-123"} {
+		require.NotContains(t, joined, secret)
+	}
+	require.Contains(t, joined, "kv.example.net:4222")
+	require.Contains(t, joined, "api_token=[REDACTED]")
+	require.Contains(t, joined, "zone_file=/run/zone")
+}
