@@ -2,6 +2,7 @@ package metrics
 
 import (
 	"crypto/x509"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -70,6 +71,7 @@ type Collector struct {
 
 	certGauges     []certGauge
 	served         *prometheus.Desc
+	issuedBy       *prometheus.Desc
 	failing        *prometheus.Desc
 	listenerExpiry *prometheus.Desc
 	caExpiry       *prometheus.Desc
@@ -145,6 +147,7 @@ func (c *Collector) buildGauges() {
 			func(cs tlsmgr.CertStatus) time.Time { return cs.LastSuccess }),
 	}
 	c.served = c.desc("certificate_served", "1 if a certificate is served to handshakes, 0 while there is none.", certLabels...)
+	c.issuedBy = c.desc("certificate_issued_by_info", "1, labelled with the issuer that issued the served certificate: issuer itself, or the member of a fallback chain (tlsmgr.Config.Issuers).", append(slices.Clone(certLabels), "issued_by")...)
 	c.failing = c.desc("certificate_consecutive_failures", "Failed attempts to obtain the certificate since the last success.", certLabels...)
 	c.listenerExpiry = c.desc("listener_expiration_timestamp_seconds",
 		"The date after which the certificate a listener serves expires, in seconds since the Unix epoch.", "listener")
@@ -198,6 +201,7 @@ func (c *Collector) Describe(ch chan<- *prometheus.Desc) {
 		ch <- g.desc
 	}
 	ch <- c.served
+	ch <- c.issuedBy
 	ch <- c.failing
 	ch <- c.listenerExpiry
 	ch <- c.caExpiry
@@ -238,6 +242,13 @@ func (c *Collector) collectCert(ch chan<- prometheus.Metric, cs tlsmgr.CertStatu
 		served = 1
 	}
 	ch <- prometheus.MustNewConstMetric(c.served, prometheus.GaugeValue, served, lv...)
+	if cs.Served {
+		by := cs.IssuedBy
+		if by == "" {
+			by = cs.Issuer
+		}
+		ch <- prometheus.MustNewConstMetric(c.issuedBy, prometheus.GaugeValue, 1, append(lv, by)...)
+	}
 	ch <- prometheus.MustNewConstMetric(c.failing, prometheus.GaugeValue, float64(cs.Failures), lv...)
 	c.orders.WithLabelValues(lv...)
 	c.renewals.WithLabelValues(lv...)

@@ -267,3 +267,25 @@ func TestStorageKeepsWatcher(t *testing.T) {
 	_, ok = col.Storage(watching{tlsmgr.NewMemoryStorage()}).(tlsmgr.Watcher)
 	require.True(t, ok, "the wrapper keeps the optional Watcher")
 }
+
+// statusSource is a fixed snapshot.
+type statusSource []tlsmgr.CertStatus
+
+func (s statusSource) Status() []tlsmgr.CertStatus { return s }
+
+// TestIssuedByNamesTheFallbackMember: a certificate from the second issuer
+// of a fallback chain is labelled with it; one from a plain issuer with
+// the issuer itself.
+func TestIssuedByNamesTheFallbackMember(t *testing.T) {
+	c := metrics.New(metrics.Config{Source: statusSource{
+		{Roles: []tlsmgr.Role{tlsmgr.RoleClient}, Names: []string{"a.example.com"}, Issuer: "ca1+ca2", IssuedBy: "ca2", Served: true},
+		{Roles: []tlsmgr.Role{tlsmgr.RoleCluster}, Names: []string{"a.example.com"}, Issuer: "privateca-x", Served: true},
+	}})
+	reg := prometheus.NewPedanticRegistry()
+	require.NoError(t, reg.Register(c))
+	v, ok := value(t, reg, "nats_autotls_certificate_issued_by_info", map[string]string{"issuer": "ca1+ca2", "issued_by": "ca2"})
+	require.True(t, ok)
+	require.Equal(t, 1.0, v)
+	_, ok = value(t, reg, "nats_autotls_certificate_issued_by_info", map[string]string{"issuer": "privateca-x", "issued_by": "privateca-x"})
+	require.True(t, ok)
+}
