@@ -2,6 +2,7 @@ package bench
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"net"
@@ -124,11 +125,7 @@ func (e *env) newReloadRotator(ctx context.Context) (*reloadRotator, error) {
 		return nil, err
 	}
 	r := &reloadRotator{e: e, files: newCertFiles(dir, "server")}
-	c, err := e.issue(ctx)
-	if err != nil {
-		return nil, err
-	}
-	if err := r.files.write(c); err != nil {
+	if _, _, _, err := e.rewrite(ctx, r.files); err != nil {
 		return nil, err
 	}
 	opts, err := fileOpts(r.files)
@@ -145,15 +142,10 @@ func (e *env) newReloadRotator(ctx context.Context) (*reloadRotator, error) {
 func (r *reloadRotator) url() string { return r.u }
 
 func (r *reloadRotator) rotate(ctx context.Context) (rotation, error) {
-	c, err := r.e.issue(ctx)
+	c, start, ready, err := r.e.rewrite(ctx, r.files)
 	if err != nil {
 		return rotation{}, err
 	}
-	start := time.Now()
-	if err := r.files.write(c); err != nil {
-		return rotation{}, err
-	}
-	ready := time.Now()
 	opts, err := fileOpts(r.files)
 	if err != nil {
 		return rotation{}, err
@@ -188,11 +180,7 @@ func (e *env) newHUPRotator(ctx context.Context) (*hupRotator, error) {
 		return nil, err
 	}
 	r := &hupRotator{e: e, files: newCertFiles(dir, "server")}
-	c, err := e.issue(ctx)
-	if err != nil {
-		return nil, err
-	}
-	if err := r.files.write(c); err != nil {
+	if _, _, _, err := e.rewrite(ctx, r.files); err != nil {
 		return nil, err
 	}
 	port, err := freePort()
@@ -219,15 +207,10 @@ func (e *env) newHUPRotator(ctx context.Context) (*hupRotator, error) {
 func (r *hupRotator) url() string { return r.u }
 
 func (r *hupRotator) rotate(ctx context.Context) (rotation, error) {
-	c, err := r.e.issue(ctx)
+	c, start, ready, err := r.e.rewrite(ctx, r.files)
 	if err != nil {
 		return rotation{}, err
 	}
-	start := time.Now()
-	if err := r.files.write(c); err != nil {
-		return rotation{}, err
-	}
-	ready := time.Now()
 	if err := r.cmd.Process.Signal(syscall.SIGHUP); err != nil {
 		return rotation{}, err
 	}
@@ -236,6 +219,19 @@ func (r *hupRotator) rotate(ctx context.Context) (rotation, error) {
 }
 
 func (r *hupRotator) close() { stopProcess(r.cmd) }
+
+// rewrite issues a new certificate and writes it to f. It returns the
+// certificate, when writing started and when the files were complete.
+func (e *env) rewrite(ctx context.Context, f certFiles) (c *tls.Certificate, start, ready time.Time, err error) {
+	if c, err = e.issue(ctx); err != nil {
+		return nil, start, ready, err
+	}
+	start = time.Now()
+	if err = f.write(c); err != nil {
+		return nil, start, ready, err
+	}
+	return c, start, time.Now(), nil
+}
 
 // freePort returns a TCP port free on the loopback interface now.
 func freePort() (int, error) {

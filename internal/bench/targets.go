@@ -29,16 +29,13 @@ func notRun(t Target) Target {
 
 func swapTarget(r *Report) Target {
 	t := Target{Name: "swap", Goal: "under 10 us at p50, flat from 0 to 10,000 clients"}
-	s := r.findSection("4")
-	if s == nil {
+	rows := r.metricRows("4", "swap")
+	if rows == nil {
 		return notRun(t)
 	}
 	var parts []string
 	worst, steep, aa := 0.0, 0.0, 0.0
-	for _, x := range s.Rows {
-		if x.Metric != "swap" {
-			continue
-		}
+	for _, x := range rows {
 		parts = append(parts, fmt.Sprintf("%s: %s us", strings.TrimPrefix(x.Arm, armProject+", "), num(x.Median)))
 		worst = math.Max(worst, x.Median)
 		if strings.Contains(x.Arm, "A/A") {
@@ -98,16 +95,11 @@ func renewStorageTarget(r *Report) Target {
 
 func heapTarget(r *Report) Target {
 	t := Target{Name: "heap per certificate", Goal: "under 10 KB"}
-	s := r.findSection("6")
-	if s == nil {
+	rows := r.metricRows("6", "heap per certificate")
+	if rows == nil {
 		return notRun(t)
 	}
-	var last *Row
-	for i := range s.Rows {
-		if s.Rows[i].Metric == "heap per certificate" {
-			last = &s.Rows[i]
-		}
-	}
+	last := rows[len(rows)-1]
 	t.Measured = fmt.Sprintf("%s B at %s", num(last.Median), last.Arm)
 	t.Met = last.Median < 10_000
 	return t
@@ -115,17 +107,30 @@ func heapTarget(r *Report) Target {
 
 func allocTarget(r *Report) Target {
 	t := Target{Name: "GetCertificate allocations", Goal: "0 per call"}
-	s := r.findSection("6")
-	if s == nil {
+	rows := r.metricRows("6", "GetCertificate allocations")
+	if rows == nil {
 		return notRun(t)
 	}
 	worst := 0.0
-	for _, x := range s.Rows {
-		if x.Metric == "GetCertificate allocations" {
-			worst = math.Max(worst, x.Median)
-		}
+	for _, x := range rows {
+		worst = math.Max(worst, x.Median)
 	}
 	t.Measured = fmt.Sprintf("%s allocations per call at most", num(worst))
 	t.Met = worst == 0
 	return t
+}
+
+// metricRows returns the rows of section id with the given metric, or nil.
+func (r *Report) metricRows(id, metric string) []Row {
+	s := r.findSection(id)
+	if s == nil {
+		return nil
+	}
+	var out []Row
+	for _, x := range s.Rows {
+		if x.Metric == metric {
+			out = append(out, x)
+		}
+	}
+	return out
 }
