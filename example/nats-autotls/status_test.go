@@ -178,6 +178,8 @@ func TestMetricsOfRunningNode(t *testing.T) {
 	ca.SetDown(false)
 	mfs = scrape(t, statusAddr)
 	require.Equal(t, failedBefore+1, sum(mfs), "one more failure")
+	unreachable, _ := metricValue(mfs, failures, tlsmgr.RoleClient, map[string]string{"reason": "ca_unreachable"})
+	require.Equal(t, 1.0, unreachable, "counted under its reason")
 	consecutive, _ := metricValue(mfs, "nats_autotls_certificate_consecutive_failures", tlsmgr.RoleClient, nil)
 	require.Equal(t, 1.0, consecutive)
 	code, body = get(t, statusAddr, "/healthz")

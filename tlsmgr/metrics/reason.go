@@ -55,11 +55,11 @@ func FailureReason(err error) string {
 	case errors.As(err, &ve):
 		return ReasonInvalid
 	}
-	if _, ok := retryAt(err); ok {
-		return ReasonRateLimited
-	}
 	if r := acmeReason(err); r != "" {
 		return r
+	}
+	if _, ok := retryAt(err); ok {
+		return ReasonRateLimited
 	}
 	msg := err.Error()
 	switch {
