@@ -422,3 +422,20 @@ func TestBinaryStopsWhileStarting(t *testing.T) {
 	require.Contains(t, p.Output(), `Trapped "terminated" signal`)
 	require.NotContains(t, p.Output(), "Server is ready")
 }
+
+// A listener that cannot listen: nats-server logs [FTL]; the node shuts
+// down cleanly and the process exits 1, with both lines in the -l file.
+func TestBinaryPortInUseExits1(t *testing.T) {
+	held, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	defer held.Close()
+	dir := t.TempDir()
+	logFile := filepath.Join(dir, "nats.log")
+	out, code := runBinary(t, "-a", "127.0.0.1", "-p", strconv.Itoa(held.Addr().(*net.TCPAddr).Port),
+		"-l", logFile, "-autotls_storage", filepath.Join(dir, "storage"))
+	require.Equal(t, 1, code, out)
+	require.Contains(t, out, "fatal error")
+	log := strings.Join(fileLines(t, logFile), "\n")
+	require.Contains(t, log, "[FTL] Error listening on port")
+	require.Contains(t, log, "[ERR] nats-autotls: stopped after a fatal error")
+}

@@ -33,6 +33,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -130,9 +131,9 @@ func (p *process) run(ctx context.Context) error {
 
 // serve runs a node with the process's log.
 func (p *process) serve(ctx context.Context, c *command) error {
-	ctx, cancel := context.WithCancel(ctx)
-	defer cancel()
-	logs, err := p.openLog(c)
+	ctx, cancel := context.WithCancelCause(ctx)
+	defer cancel(nil)
+	logs, err := p.openLog(c, func() { cancel(errFatal) })
 	if err != nil {
 		return err
 	}
@@ -141,30 +142,36 @@ func (p *process) serve(ctx context.Context, c *command) error {
 	if p.global {
 		slog.SetDefault(logger) // lego and the log package write there too
 	}
-	if err := p.serveNode(ctx, cancel, c, logs, logger); err != nil {
-		logs.Errorf("nats-autotls: %v", err)
-		return err
+	err = p.serveNode(ctx, func() { cancel(nil) }, c, logs, logger)
+	if cause := context.Cause(ctx); err == nil && errors.Is(cause, errFatal) {
+		err = cause
 	}
-	return nil
+	if err != nil {
+		logs.Errorf("nats-autotls: %v", err)
+	}
+	return err
 }
+
+// errFatal ends a run after nats-server logged a fatal error (a listener
+// that cannot listen): the node shuts down cleanly, releasing its locks,
+// and the process exits 1 (nats-server's logger exits at once).
+var errFatal = errors.New("stopped after a fatal error (see the [FTL] line)")
 
 // openLog opens the one log of the process: the server's lines and the
 // manager's go where the options say (-l, -s, -r, standard error), at the
 // levels of -D and -V, in the format -autotls_log_json chooses.
-func (p *process) openLog(c *command) (*natslog.Log, error) {
+func (p *process) openLog(c *command, onFatal func()) (*natslog.Log, error) {
 	o := natslog.FromServerOptions(c.opts, c.af.logJSON)
 	if p.stderr != io.Writer(os.Stderr) {
 		o.Stderr = p.stderr
 	}
-	if p.global {
-		o.OnFatal = func() { os.Exit(1) } // as nats-server's logger does
-	}
+	o.OnFatal = onFatal
 	return natslog.New(o)
 }
 
 // serveNode prepares the node, opens the status port, starts the node,
 // and serves until ctx ends, a signal stops it, or the server stops.
-func (p *process) serveNode(ctx context.Context, cancel context.CancelFunc, c *command, logs *natslog.Log, logger *slog.Logger) error {
+func (p *process) serveNode(ctx context.Context, stop func(), c *command, logs *natslog.Log, logger *slog.Logger) error {
 	st := newStatus(c.af.healthMargin)
 	n, err := prepareNode(ctx, c.opts, &c.af, logger, st)
 	if err != nil {
@@ -173,7 +180,7 @@ func (p *process) serveNode(ctx context.Context, cancel context.CancelFunc, c *c
 	n.serverLog = logs
 	n.autotls = c.reloader(os.Environ())
 	defer n.close()
-	signals := p.handleSignals(ctx, cancel, n, logger, func() { _ = logs.Reopen() })
+	signals := p.handleSignals(ctx, stop, n, logger, func() { _ = logs.Reopen() })
 	defer signals.close()
 	if c.af.statusAddr != "" {
 		stopStatus, err := st.serve(c.af.statusAddr, logger)

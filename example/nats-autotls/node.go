@@ -102,7 +102,7 @@ func (n *node) start(ctx context.Context, logger *slog.Logger) error {
 	if n.sidecar {
 		return nil // the server runs elsewhere
 	}
-	if err := n.startServer(); err != nil {
+	if err := n.startServer(ctx); err != nil {
 		return err
 	}
 	n.logUnmanaged(logger)
@@ -248,7 +248,7 @@ func (n *node) reload(ctx context.Context, logger *slog.Logger) error {
 	return errors.Join(errs...)
 }
 
-func (n *node) startServer() error {
+func (n *node) startServer(ctx context.Context) error {
 	n.opts.NoSigs = true // signals are handled in main
 	n.opts.NoLog = n.ownsServerLog()
 	if err := natsopts.Apply(n.opts, n.manager); err != nil {
@@ -260,9 +260,9 @@ func (n *node) startServer() error {
 	}
 	n.setServerLog(s, n.opts)
 	s.Start()
-	if !s.ReadyForConnections(30 * time.Second) {
+	if err := waitReady(ctx, s, 30*time.Second); err != nil {
 		s.Shutdown()
-		return fmt.Errorf("nats-server not ready for connections after 30s")
+		return err
 	}
 	n.mu.Lock()
 	n.server = s
@@ -306,6 +306,21 @@ func (n *node) reloadConfig(ctx context.Context) error {
 // trace does not change it on connections that exist already.
 func (n *node) ownsServerLog() bool {
 	return n.serverLog != nil && n.serverLog.JSON()
+}
+
+// waitReady waits until s accepts connections, at most max, and returns
+// early if ctx ends (a signal, or a fatal error such as a port in use).
+func waitReady(ctx context.Context, s *server.Server, max time.Duration) error {
+	deadline := time.Now().Add(max)
+	for !s.ReadyForConnections(50 * time.Millisecond) {
+		if err := ctx.Err(); err != nil {
+			return fmt.Errorf("nats-server not started: %w", context.Cause(ctx))
+		}
+		if time.Now().After(deadline) {
+			return fmt.Errorf("nats-server not ready for connections after %v", max)
+		}
+	}
+	return nil
 }
 
 // setServerLog makes the process's log the server's logger, configured

@@ -23,7 +23,7 @@ import (
 // signalHandler acts on the signals of one node.
 type signalHandler struct {
 	n      *node
-	stop   context.CancelFunc
+	stop   func()
 	logger *slog.Logger
 	reopen func() // reopens the log file; nil: nothing to reopen
 	ldm    atomic.Bool
@@ -34,7 +34,7 @@ type signalHandler struct {
 
 // handleSignals acts on p.signals for n until ctx ends or h.close is
 // called.
-func (p *process) handleSignals(ctx context.Context, stop context.CancelFunc, n *node, logger *slog.Logger, reopen func()) *signalHandler {
+func (p *process) handleSignals(ctx context.Context, stop func(), n *node, logger *slog.Logger, reopen func()) *signalHandler {
 	h := &signalHandler{n: n, stop: stop, logger: logger, reopen: reopen,
 		quit: make(chan struct{}), done: make(chan struct{})}
 	go func() {
