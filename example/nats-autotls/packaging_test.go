@@ -27,6 +27,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/nats-io/nats-server/v2/conf"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/stretchr/testify/require"
 	"go.yaml.in/yaml/v3"
@@ -413,5 +414,105 @@ func TestDocsAreLinked(t *testing.T) {
 			_, err := os.Stat(filepath.Join(filepath.Dir(page), m[1]))
 			require.NoError(t, err, "%s links %s", page, m[1])
 		}
+	}
+}
+
+// heredocs returns the bodies of the <<'EOF2' ... EOF2 blocks of a docs
+// page: the manifests it tells to kubectl apply.
+func heredocs(t *testing.T, page string) []string {
+	t.Helper()
+	data, err := os.ReadFile(filepath.Join(repoRoot, "docs", page))
+	require.NoError(t, err)
+	var out []string
+	rest := string(data)
+	for {
+		_, after, ok := strings.Cut(rest, "<<'EOF2'\n")
+		if !ok {
+			return out
+		}
+		body, tail, ok := strings.Cut(after, "\nEOF2\n")
+		require.True(t, ok, "%s: unterminated heredoc", page)
+		out = append(out, body)
+		rest = tail
+	}
+}
+
+// k8sObject is the part of a Kubernetes object the test reads.
+type k8sObject struct {
+	Kind string            `yaml:"kind"`
+	Data map[string]string `yaml:"data"`
+	Spec struct {
+		Template struct {
+			Spec struct {
+				Containers []struct {
+					Name  string   `yaml:"name"`
+					Image string   `yaml:"image"`
+					Args  []string `yaml:"args"`
+				} `yaml:"containers"`
+			} `yaml:"spec"`
+		} `yaml:"template"`
+	} `yaml:"spec"`
+}
+
+// The Kubernetes pages' manifests are valid YAML objects, and the
+// nats-autotls container's arguments there, with its ConfigMap's nats.conf
+// and a CA where the Secret is mounted, pass this binary's -t check.
+func TestKubernetesManifests(t *testing.T) {
+	for _, page := range []string{"kubernetes.md", "kubernetes-sidecar.md"} {
+		t.Run(page, func(t *testing.T) {
+			docs := heredocs(t, page)
+			require.Len(t, docs, 1, "one manifest to apply")
+			var objs []k8sObject
+			dec := yaml.NewDecoder(strings.NewReader(docs[0]))
+			for {
+				var o k8sObject
+				if err := dec.Decode(&o); err == io.EOF {
+					break
+				} else {
+					require.NoError(t, err)
+				}
+				require.NotEmpty(t, o.Kind)
+				objs = append(objs, o)
+			}
+			var natsConf string
+			var args []string
+			for _, o := range objs {
+				if c, ok := o.Data["nats.conf"]; ok {
+					natsConf = c
+				}
+				for _, c := range o.Spec.Template.Spec.Containers {
+					if strings.Contains(c.Image, "nats-autotls") {
+						args = c.Args
+					}
+				}
+			}
+			require.NotEmpty(t, natsConf, "a ConfigMap with nats.conf")
+			require.NotEmpty(t, args, "a nats-autotls container")
+
+			dir := t.TempDir()
+			confPath := filepath.Join(dir, "nats.conf")
+			require.NoError(t, os.WriteFile(confPath, []byte(natsConf), 0o600))
+			require.NoError(t, writeNewCA(filepath.Join(dir, "ca"), io.Discard))
+			replacer := strings.NewReplacer("$(POD_NAME)", "nats-0", "/etc/nats/nats.conf", confPath,
+				"/secrets/ca.pem", filepath.Join(dir, "ca.pem"), "/secrets/ca.key", filepath.Join(dir, "ca.key"),
+				"/etc/nats/certs", filepath.Join(dir, "certs"), "/var/run/nats/nats.pid", filepath.Join(dir, "nats.pid"))
+			// The image's entry point comes first.
+			full := []string{"-autotls_storage", filepath.Join(dir, "data"), "-autotls_status", "127.0.0.1:0"}
+			for _, a := range args {
+				full = append(full, replacer.Replace(a))
+			}
+			if !slices.ContainsFunc(full, func(a string) bool { return strings.HasPrefix(a, "-c=") }) {
+				// The sidecar has no configuration for -t: its flags parse
+				// and pass their checks, and the server's nats.conf parses.
+				c, err := parseCommand(full)
+				require.NoError(t, err)
+				require.NoError(t, c.af.check())
+				_, err = conf.Parse(natsConf)
+				require.NoError(t, err, "nats.conf")
+				return
+			}
+			var stderr bytes.Buffer
+			require.NoError(t, run(context.Background(), append(full, "-t"), &stderr, nil), "%s", stderr.String())
+		})
 	}
 }

@@ -33,6 +33,7 @@
 //	nats_autotls_certificate_last_success_timestamp_seconds    when the served certificate was obtained
 //	nats_autotls_certificate_consecutive_failures              failed attempts since the last success
 //	nats_autotls_certificate_served                            1 if a certificate is served, else 0
+//	nats_autotls_certificate_issued_by_info{issued_by}         1, labelled with the issuer of the served certificate (a fallback chain's member)
 //	nats_autotls_orders_total                                  orders started
 //	nats_autotls_renewals_total                                certificates renewed
 //	nats_autotls_failures_total{reason}                        failed attempts, by [FailureReason]
