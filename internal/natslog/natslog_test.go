@@ -6,12 +6,14 @@ import (
 	"encoding/json"
 	"errors"
 	"log/slog"
+	"net"
 	"os"
 	"path/filepath"
 	"regexp"
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/require"
 )
@@ -187,4 +189,47 @@ func readLines(t *testing.T, path string) []string {
 		lines = append(lines, sc.Text())
 	}
 	return lines
+}
+
+func TestRemoteSyslogGetsBareLinesAtTheirPriority(t *testing.T) {
+	pc, err := net.ListenPacket("udp", "127.0.0.1:0")
+	require.NoError(t, err)
+	defer pc.Close()
+	l, err := New(Options{RemoteSyslog: "udp://" + pc.LocalAddr().String()})
+	require.NoError(t, err)
+	l.Errorf("Error listening on port: %d", 4222)
+	slog.New(l.Handler()).Info("tlsmgr: certificate installed", "names", []string{"a.example"})
+
+	buf := make([]byte, 2048)
+	var got []string
+	for range 2 {
+		require.NoError(t, pc.SetReadDeadline(time.Now().Add(10*time.Second)))
+		n, _, err := pc.ReadFrom(buf)
+		require.NoError(t, err)
+		got = append(got, strings.TrimSpace(string(buf[:n])))
+	}
+	// Priorities as nats-server's remote syslog logger: err 3, notice 5.
+	require.Regexp(t, `^<3>.* Error listening on port: 4222$`, got[0])
+	require.Regexp(t, `^<5>.* tlsmgr: certificate installed names=\[a.example\]$`, got[1])
+	require.NotContains(t, got[1], "[INF]", "syslog adds its own level")
+}
+
+func TestNoTimeWithoutLogtime(t *testing.T) {
+	l, buf := newLog(t, Options{})
+	l.Noticef("hello")
+	require.Regexp(t, `^\[\d+\] \[INF\] hello$`, buf.lines()[0])
+}
+
+func TestRemoteSyslogJSONKeepsThePriority(t *testing.T) {
+	pc, err := net.ListenPacket("udp", "127.0.0.1:0")
+	require.NoError(t, err)
+	defer pc.Close()
+	l, err := New(Options{RemoteSyslog: "udp://" + pc.LocalAddr().String(), JSON: true})
+	require.NoError(t, err)
+	slog.New(l.Handler()).Warn("tlsmgr: certificate failed", "error", "boom")
+	buf := make([]byte, 2048)
+	require.NoError(t, pc.SetReadDeadline(time.Now().Add(10*time.Second)))
+	n, _, err := pc.ReadFrom(buf)
+	require.NoError(t, err)
+	require.Regexp(t, `^<4>.*: \{"time":"[^"]+","level":"WARN","msg":"tlsmgr: certificate failed","error":"boom"\}$`, strings.TrimSpace(string(buf[:n])))
 }
