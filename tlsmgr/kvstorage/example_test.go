@@ -114,3 +114,47 @@ func ExampleStorage_Store() {
 	// List: [certificates/ca]
 	// in the bucket: [certificates.ca.nats=2Eexample=2Ecom=2Ejson]
 }
+
+// Watch reports the keys other Storages of the fleet store; a Manager uses
+// it to serve a renewal made on another host within milliseconds.
+func ExampleStorage_Watch() {
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	dir, _ := os.MkdirTemp("", "kvstorage-example-")
+	defer os.RemoveAll(dir)
+	srv, err := server.NewServer(&server.Options{Host: "127.0.0.1", Port: -1, NoSigs: true, NoLog: true, JetStream: true, StoreDir: dir})
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	srv.Start()
+	defer srv.Shutdown()
+	if !srv.ReadyForConnections(10 * time.Second) {
+		fmt.Println("nats-server not ready")
+		return
+	}
+	var storages [2]*kvstorage.Storage
+	for i := range storages {
+		nc, err := nats.Connect(srv.ClientURL())
+		if err != nil {
+			fmt.Println(err)
+			return
+		}
+		defer nc.Close()
+		js, _ := jetstream.New(nc)
+		if storages[i], err = kvstorage.New(ctx, js, kvstorage.Config{}); err != nil {
+			fmt.Println(err)
+			return
+		}
+		defer storages[i].Close()
+	}
+	changed, err := storages[0].Watch(ctx, "certificates")
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	_ = storages[1].Store(ctx, "certificates/ca/nats.example.com.json", []byte("{}"))
+	fmt.Println("changed:", <-changed)
+	// Output:
+	// changed: certificates/ca/nats.example.com.json
+}
