@@ -96,6 +96,7 @@ func TestSecretsFromFiles(t *testing.T) {
 	hmac := writeFile(t, dir, "hmac", "c2VjcmV0LWhtYWMta2V5\n")
 	tok := writeFile(t, dir, "tok", "token-value\r\n")
 	conf := writeFile(t, dir, "nats.conf", `autotls {
+  names: [a.example.com]
   acme { directory: "https://ca.example/dir", agree_tos: true, eab { kid: k1, hmac_key_file: "`+hmac+`" } }
   dns { provider: cloudflare, settings { api_token_file: "`+tok+`" } }
 }
@@ -152,8 +153,8 @@ func TestErrors(t *testing.T) {
 		"block not a block":     {file: "autotls: yes\n", want: []string{"nats.conf:1", "not a block"}},
 		"bad domain":            {file: "autotls { names: [bad_name!] }\n", want: []string{"nats.conf:1", "autotls.names", "bad_name!"}},
 		"wildcard http01":       {file: "autotls { names: [\"*.example.com\"], acme { directory: letsencrypt, agree_tos: true } }\n", want: []string{"nats.conf:1", "autotls.names", "dns-01"}},
-		"zerossl no email":      {env: []string{"NATS_AUTOTLS_ACME_DIRECTORY=https://acme.zerossl.com/v2/DV90", "NATS_AUTOTLS_ACME_AGREE_TOS=true"}, want: []string{"env NATS_AUTOTLS_ACME_DIRECTORY", "acme.email", "-autotls_email"}},
-		"no tos":                {flags: []string{"-autotls_acme", "letsencrypt"}, want: []string{"flag -autotls_acme", "acme.agree_tos", "terms", "-autotls_agree_tos"}},
+		"zerossl no email":      {env: []string{"NATS_AUTOTLS_ACME_DIRECTORY=https://acme.zerossl.com/v2/DV90", "NATS_AUTOTLS_ACME_AGREE_TOS=true", "NATS_AUTOTLS_NAMES=a.example.com"}, want: []string{"env NATS_AUTOTLS_ACME_DIRECTORY", "acme.email", "-autotls_email"}},
+		"no tos":                {flags: []string{"-autotls_acme", "letsencrypt", "-autotls_names", "a.example.com"}, want: []string{"flag -autotls_acme", "acme.agree_tos", "terms", "-autotls_agree_tos"}},
 		"unknown env":           {env: []string{"NATS_AUTOTLS_EMIAL=a@b.c"}, want: []string{"env NATS_AUTOTLS_EMIAL", "unknown variable", "NATS_AUTOTLS_ACME_EMAIL"}},
 		"bad bool env":          {env: []string{"NATS_AUTOTLS_BACKGROUND=maybe"}, want: []string{"env NATS_AUTOTLS_BACKGROUND", "maybe", "true or false"}},
 		"unreadable secret":     {env: []string{"NATS_AUTOTLS_ACME_EAB_HMAC_KEY_FILE=/nonexistent/x"}, want: []string{"NATS_AUTOTLS_ACME_EAB_HMAC_KEY_FILE", "/nonexistent/x"}},
@@ -164,14 +165,15 @@ func TestErrors(t *testing.T) {
 		"hook and provider":     {env: []string{"NATS_AUTOTLS_DNS_HOOK=/bin/true", "NATS_AUTOTLS_DNS_PROVIDER=exec", "NATS_AUTOTLS_DNS_SETTINGS_PROGRAM=/bin/true"}, want: []string{"env NATS_AUTOTLS_DNS_HOOK", "use one of them"}},
 		"bad duration":          {file: "autotls { dns { propagation_timeout: fast } }\n", want: []string{"nats.conf:1", "dns.propagation_timeout", "duration"}},
 		"bad bool file":         {file: "autotls { log_json: maybe }\n", want: []string{"nats.conf:1", "autotls.log_json", "true or false"}},
-		"http directory":        {file: "autotls { acme { directory: \"http://ca.example/dir\", agree_tos: true } }\n", want: []string{"nats.conf:1", "acme.directory", "https"}},
+		"http directory":        {file: "autotls { names: [a.example.com], acme { directory: \"http://ca.example/dir\", agree_tos: true } }\n", want: []string{"nats.conf:1", "acme.directory", "https"}},
 		"bad status":            {env: []string{"NATS_AUTOTLS_STATUS=localhost"}, want: []string{"env NATS_AUTOTLS_STATUS", "HOST:PORT"}},
 		"ca key only":           {file: "autotls { ca { key: /x.key } }\n", want: []string{"nats.conf:1", "ca.key", "ca.cert"}},
 		"unknown role":          {file: "autotls { roles { webscket { names: [a.example.com] } } }\n", want: []string{"nats.conf:1", "roles.webscket", "websocket"}},
-		"eab half":              {file: "autotls { acme { directory: letsencrypt, agree_tos: true, eab { kid: k } } }\n", want: []string{"acme.eab.hmac_key"}},
+		"eab half":              {file: "autotls { names: [a.example.com], acme { directory: letsencrypt, agree_tos: true, eab { kid: k } } }\n", want: []string{"acme.eab.hmac_key"}},
 		"bad dns setting flag":  {flags: []string{"-autotls_dns_setting", "novalue"}, want: []string{"flag -autotls_dns_setting", "KEY=VALUE"}},
 		"settings w/o provider": {env: []string{"NATS_AUTOTLS_DNS_SETTINGS_API_TOKEN=" + secret}, want: []string{"env NATS_AUTOTLS_DNS_SETTINGS_API_TOKEN", "dns.provider"}},
-		"bad email":             {file: "autotls { acme { directory: letsencrypt, agree_tos: true, email: bob } }\n", want: []string{"nats.conf:1", "acme.email", "bob"}},
+		"bad email":             {file: "autotls { names: [a.example.com], acme { directory: letsencrypt, agree_tos: true, email: bob } }\n", want: []string{"nats.conf:1", "acme.email", "bob"}},
+		"acme without names":    {env: []string{"NATS_AUTOTLS_ACME_DIRECTORY=letsencrypt", "NATS_AUTOTLS_ACME_AGREE_TOS=true"}, want: []string{"env NATS_AUTOTLS_ACME_DIRECTORY", "autotls.names", "NATS_AUTOTLS_NAMES"}},
 		"bad resolver":          {env: []string{"NATS_AUTOTLS_DNS_RESOLVERS=1.2.3.4:99999"}, want: []string{"NATS_AUTOTLS_DNS_RESOLVERS", "port"}},
 	} {
 		t.Run(name, func(t *testing.T) {

@@ -110,6 +110,12 @@ func (c *Config) checkACME() error {
 		}
 		return e
 	}
+	if len(c.Names) == 0 && len(c.Roles) == 0 {
+		e := c.fail("names", "", "no names for the ACME CA to certify: none given and none derived from the listeners (client_advertise, websocket/leafnodes/cluster/gateway advertise, server_name)",
+			"set "+how("names", "nats.example.com"))
+		e.Source = c.Sources["acme.directory"]
+		return e
+	}
 	if a.Email != "" {
 		if addr, err := mail.ParseAddress(a.Email); err != nil || addr.Address != a.Email {
 			return c.fail("acme.email", a.Email, "not an e-mail address", "write it as name@example.com")
