@@ -24,3 +24,15 @@ func TestStorage(t *testing.T) {
 		return a, b
 	})
 }
+
+// TestWatcher runs the Watcher conformance suite on two Storages over two
+// NATS connections to one server.
+func TestWatcher(t *testing.T) {
+	storagetest.RunWatcher(t, func(t *testing.T) (tlsmgr.Storage, tlsmgr.Storage) {
+		srv := startServer(t)
+		cfg := kvstorage.Config{LockLease: testLease}
+		a, _ := newStorage(t, srv, cfg)
+		b, _ := newStorage(t, srv, cfg)
+		return a, b
+	})
+}

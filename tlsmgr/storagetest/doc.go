@@ -26,4 +26,8 @@
 // concurrent Stores, and the exclusion, independence, cancellation and
 // release of locks. Lease expiry of a dead holder is implementation-specific
 // (how does a holder die?) and left to each implementation's own tests.
+//
+// A Storage that is also a [tlsmgr.Watcher] runs [RunWatcher] as well: a
+// store or delete through one view reaches a watch on the other, a watch
+// sees only its prefix, and its channel closes with its context.
 package storagetest
