@@ -2,6 +2,7 @@ package kvstorage_test
 
 import (
 	"context"
+	"crypto/x509"
 	"math/rand/v2"
 	"slices"
 	"sync"
@@ -65,6 +66,9 @@ func TestRenewalPushedToEveryNode(t *testing.T) {
 	roots := ca.Roots(t)
 
 	var lags []time.Duration
+	first, _, err := managers[0].Current(tlsmgr.RoleClient)
+	require.NoError(t, err)
+	leaves := []*x509.Certificate{first.Leaf}
 	for range renewals {
 		node := rand.IntN(nodes)
 		waits := make([]<-chan struct{}, nodes)
@@ -88,11 +92,15 @@ func TestRenewalPushedToEveryNode(t *testing.T) {
 		lags = append(lags, max(0, last.Sub(storages[node].stored())))
 		want, _, err := managers[node].Current(tlsmgr.RoleClient)
 		require.NoError(t, err)
+		leaves = append(leaves, want.Leaf)
 		for i, addr := range addrs {
 			require.Equal(t, want.Leaf.SerialNumber, dialSerial(addr, name, roots), "node %d's listener after a renewal on node %d", i, node)
 		}
 	}
 	require.Equal(t, 1+renewals, ca.Orders(), "one order per renewal: no node renewed on its own")
+	for i, leaf := range leaves[:len(leaves)-1] {
+		require.True(t, ca.Replaced(leaf), "renewal %d named the certificate it replaced: no stale replaces", i+1)
+	}
 	slices.Sort(lags)
 	t.Logf("store to last node serving, over %d renewals on %d nodes: p50 %v, max %v",
 		renewals, nodes, lags[len(lags)/2].Round(time.Microsecond), lags[len(lags)-1].Round(time.Microsecond))
