@@ -101,6 +101,7 @@ func (r *Report) WriteText(w io.Writer) error {
 
 // WriteMarkdown prints the report as Markdown tables, for BENCHMARKS.md.
 func (r *Report) WriteMarkdown(w io.Writer) {
+	fmt.Fprintf(w, "Run of %s, %s, %s, %d CPUs, %d rounds (short: %v).\n", r.Date, r.GoVersion, r.OS, r.CPUs, r.Rounds, r.Short)
 	for _, s := range r.Sections {
 		fmt.Fprintf(w, "\n### %s. %s\n\n| arm | metric | median | range | n | ratio (range) |\n|---|---|---:|---:|---:|---|\n", s.ID, s.Title)
 		for _, x := range s.Rows {
