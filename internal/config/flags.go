@@ -4,6 +4,8 @@ import (
 	"flag"
 	"fmt"
 	"strings"
+
+	"github.com/nats-autotls/autotls/acme/dnsprovider"
 )
 
 // settingsFlag is -autotls_dns_setting KEY=VALUE, repeatable.
@@ -36,6 +38,9 @@ func RegisterFlags(fs *flag.FlagSet) {
 			continue
 		}
 		doc := capitalize(s.doc)
+		if s.key == "dns.provider" {
+			doc += " (" + strings.Join(dnsprovider.New().Names(), ", ") + ")"
+		}
 		if s.secret {
 			doc = "File holding the " + s.doc
 		}
