@@ -62,3 +62,14 @@ func TestCheckConfigWritesNothing(t *testing.T) {
 	_, err := os.Stat(storage)
 	require.ErrorIs(t, err, os.ErrNotExist, "-t created the storage directory")
 }
+
+func TestProcessNameIsTheBinarysName(t *testing.T) {
+	for arg0, want := range map[string]string{
+		"/usr/local/bin/nats-autotls": "nats-autotls",
+		"/usr/bin/nats-server":        "nats-server",
+		"./nats-autotls":              "nats-autotls",
+		"":                            "nats-autotls",
+	} {
+		require.Equal(t, want, processName(arg0), arg0)
+	}
+}

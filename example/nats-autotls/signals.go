@@ -5,6 +5,7 @@ import (
 	"errors"
 	"log/slog"
 	"os"
+	"path/filepath"
 	"sync"
 	"sync/atomic"
 )
@@ -126,4 +127,13 @@ func (n *node) serve(ctx context.Context, inLameDuck func() bool) error {
 		}
 		return errServerStopped
 	}
+}
+
+// processName is the name pgrep sees for a program run as arg0.
+func processName(arg0 string) string {
+	name := filepath.Base(arg0)
+	if name == "" || name == "." || name == string(filepath.Separator) {
+		return "nats-autotls"
+	}
+	return name
 }

@@ -32,6 +32,7 @@ func (h *signalHandler) handle(ctx context.Context, sig os.Signal) {
 	}
 }
 
-// setProcessName makes a bare --signal look for processes named
-// nats-autotls (nats-server's default is nats-server).
-func setProcessName() { server.SetProcessName("nats-autotls") }
+// setProcessName makes a bare --signal look for processes named as this
+// binary: nats-autotls, or the name it was installed under in place of
+// nats-server (nats-server's own default is nats-server).
+func setProcessName() { server.SetProcessName(processName(os.Args[0])) }
