@@ -172,7 +172,7 @@ func (p *process) openLog(c *command, onFatal func()) (*natslog.Log, error) {
 // serveNode prepares the node, opens the status port, starts the node,
 // and serves until ctx ends, a signal stops it, or the server stops.
 func (p *process) serveNode(ctx context.Context, stop func(), c *command, logs *natslog.Log, logger *slog.Logger) error {
-	st := newStatus(c.af.healthMargin)
+	st := newStatus(c.af.healthMargin, c.af.exportDir != "")
 	n, err := prepareNode(ctx, c.opts, &c.af, logger, st)
 	if err != nil {
 		return err
@@ -196,6 +196,8 @@ func (p *process) serveNode(ctx context.Context, stop func(), c *command, logs *
 		return err
 	}
 	st.setNode(n)
+	stopRotations := st.confirmRotations(ctx, n, logger)
+	defer stopRotations()
 	if p.ready != nil {
 		p.ready <- n
 	}

@@ -43,6 +43,7 @@ type statusReport struct {
 // and the node are handed to it as they come up. Safe for concurrent use.
 type status struct {
 	margin  time.Duration
+	sidecar bool // -autotls_export: the server runs in another process
 	now     func() time.Time
 	metrics *metrics.Collector
 	reg     *prometheus.Registry
@@ -56,13 +57,17 @@ type status struct {
 	// round's error.
 	synced  bool
 	syncErr error
-	// installed are the installs not yet confirmed served by a sidecar.
-	installed []tlsmgr.Event
+	// pending are the installs not yet confirmed served by a sidecar.
+	pending []tlsmgr.Event
+
+	// rotations queues the installs of a running server for
+	// confirmRotations.
+	rotations chan tlsmgr.Event
 }
 
 // newStatus returns the status of a starting process.
-func newStatus(margin time.Duration) *status {
-	s := &status{margin: margin, now: time.Now, reg: prometheus.NewRegistry()}
+func newStatus(margin time.Duration, sidecar bool) *status {
+	s := &status{margin: margin, sidecar: sidecar, now: time.Now, reg: prometheus.NewRegistry(), rotations: make(chan tlsmgr.Event, 16)}
 	s.metrics = metrics.New(metrics.Config{Listeners: s.listenerExpiry})
 	s.reg.MustRegister(s.metrics,
 		collectors.NewGoCollector(),
@@ -79,15 +84,21 @@ func (s *status) setManager(m *tlsmgr.Manager) {
 // setNode marks the node up: /readyz answers 200 from now on.
 func (s *status) setNode(n *node) { s.node.Store(n) }
 
-// observe is the Manager's OnEvent: metrics, and installs a sidecar has
-// yet to confirm.
+// observe is the Manager's OnEvent: metrics, and each install to confirm
+// served (by the sidecar's next good round, or by a handshake with the
+// running server's client listener).
 func (s *status) observe(ev tlsmgr.Event) {
 	s.metrics.Observe(ev)
-	if ev.Type == tlsmgr.EventInstalled {
-		s.mu.Lock()
-		s.installed = append(s.installed, ev)
-		s.mu.Unlock()
+	if ev.Type != tlsmgr.EventInstalled {
+		return
 	}
+	if s.sidecar {
+		s.mu.Lock()
+		s.pending = append(s.pending, ev)
+		s.mu.Unlock()
+		return
+	}
+	s.installed(ev)
 }
 
 // onSync is the sidecar's OnSync: a good round confirms that the external
@@ -98,7 +109,7 @@ func (s *status) onSync(err error) {
 	var done []tlsmgr.Event
 	if err == nil {
 		s.synced = true
-		done, s.installed = s.installed, nil
+		done, s.pending = s.pending, nil
 	}
 	s.mu.Unlock()
 	for _, ev := range done {

@@ -80,6 +80,8 @@ next:
 			return m.GetGauge().GetValue(), true
 		case m.Counter != nil:
 			return m.GetCounter().GetValue(), true
+		case m.Histogram != nil:
+			return float64(m.GetHistogram().GetSampleCount()), true
 		}
 	}
 	return 0, false
@@ -163,6 +165,10 @@ func TestMetricsOfRunningNode(t *testing.T) {
 	require.Equal(t, float64(renewed.NotAfter.Unix()), got, "NotAfter moved with the renewal")
 	after, _ := metricValue(mfs, "nats_autotls_orders_total", tlsmgr.RoleClient, nil)
 	require.Equal(t, orders+1, after, "one more order")
+	require.Eventually(t, func() bool { // confirmed by a handshake with the client listener
+		n, _ := metricValue(scrape(t, statusAddr), "nats_autotls_rotation_duration_seconds", tlsmgr.RoleClient, nil)
+		return n == 1
+	}, 20*time.Second, 10*time.Millisecond, "the renewed certificate's rotation is timed once")
 
 	const failures = "nats_autotls_failures_total"
 	sum := func(mfs map[string]*dto.MetricFamily) float64 {
