@@ -1,6 +1,8 @@
 package main
 
 import (
+	"crypto/ecdsa"
+	"crypto/elliptic"
 	"crypto/tls"
 	"crypto/x509"
 	"encoding/json"
@@ -261,6 +263,7 @@ port: %d
 autotls {
   names: [%q, "*.%s"]
   storage: %q
+  key_type: p384
   acme { directory: %q, agree_tos: true, roots: %q }
   dns { provider: httpreq, resolvers: [%q], polling_interval: 50ms, settings { endpoint: %q } }
 }
@@ -269,6 +272,9 @@ autotls {
 	leaf := served(t, e, port, name)
 	require.NoError(t, leaf.VerifyHostname("any."+name))
 	require.EqualValues(t, 4, calls.Load(), "two presents and two cleanups")
+	pub, ok := leaf.PublicKey.(*ecdsa.PublicKey)
+	require.True(t, ok)
+	require.Equal(t, elliptic.P384(), pub.Curve, "key_type is honoured")
 }
 
 // SIGHUP reads the autotls block again: an unchanged block reloads, a bad

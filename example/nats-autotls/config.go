@@ -112,9 +112,17 @@ func (f *autoTLSFlags) roles() map[tlsmgr.Role]tlsmgr.RoleConfig {
 	}
 	out := make(map[tlsmgr.Role]tlsmgr.RoleConfig, len(f.cfg.Roles))
 	for name, r := range f.cfg.Roles {
-		out[roleOf(name)] = tlsmgr.RoleConfig{Names: r.Names}
+		out[roleOf(name)] = tlsmgr.RoleConfig{Names: r.Names, KeyType: tlsmgr.KeyType(r.KeyType)}
 	}
 	return out
+}
+
+// keyType returns the configured key type; zero means tlsmgr's default.
+func (f *autoTLSFlags) keyType() tlsmgr.KeyType {
+	if f.cfg == nil {
+		return ""
+	}
+	return tlsmgr.KeyType(f.cfg.KeyType)
 }
 
 // eab returns the External Account Binding, or nil.

@@ -126,7 +126,7 @@ func (f *autoTLSFlags) storageDir() (string, error) {
 // manager builds (and does not start) a Manager on storage as the flags
 // configure it, and returns the shared CA if the flags name one.
 func (f *autoTLSFlags) manager(storage tlsmgr.Storage, logger *slog.Logger, st *status) (*tlsmgr.Manager, *sharedCA, error) {
-	cfg := tlsmgr.Config{Names: f.nameList(), Roles: f.roles(), Storage: storage, Cache: cacheOf(storage), Logger: logger, StartInBackground: f.background}
+	cfg := tlsmgr.Config{Names: f.nameList(), Roles: f.roles(), KeyType: f.keyType(), Storage: storage, Cache: cacheOf(storage), Logger: logger, StartInBackground: f.background}
 	if st != nil { // metrics: lock waits and events
 		cfg.Storage, cfg.OnEvent = st.metrics.Storage(storage), st.observe
 	}

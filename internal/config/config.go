@@ -15,6 +15,10 @@ type Config struct {
 	// the ACME account. Empty means the user cache directory.
 	Storage string
 
+	// KeyType is the key algorithm of new certificates: p256, p384,
+	// rsa2048, rsa3072, rsa4096 or ed25519. Empty means p256.
+	KeyType string
+
 	// Background starts serving before missing certificates are obtained.
 	Background bool
 
@@ -125,6 +129,9 @@ type KV struct {
 type Role struct {
 	// Names replaces Config.Names for the role. Nil means Config.Names.
 	Names []string
+	// KeyType replaces Config.KeyType for the role. Empty means
+	// Config.KeyType.
+	KeyType string
 }
 
 // roleNames are the role names accepted in the roles block.

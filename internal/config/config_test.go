@@ -131,6 +131,15 @@ func TestNamesDerivedFromListeners(t *testing.T) {
 	require.Equal(t, []string{"a.example.com", "b.example.com"}, cfg.Names, "given names win")
 }
 
+func TestRoleOverrides(t *testing.T) {
+	dir := t.TempDir()
+	conf := writeFile(t, dir, "nats.conf", "autotls {\n  key_type: p384\n  roles { websocket { names: [ws.example.com], key_type: rsa2048 } }\n}\n")
+	cfg, err := Load(Input{ConfigFile: conf, Environ: []string{"NATS_AUTOTLS_KEY_TYPE=ed25519"}})
+	require.NoError(t, err)
+	require.Equal(t, "ed25519", cfg.KeyType, "env over file")
+	require.Equal(t, Role{Names: []string{"ws.example.com"}, KeyType: "rsa2048"}, cfg.Roles["websocket"])
+}
+
 func TestDurations(t *testing.T) {
 	cfg, err := Load(Input{Environ: []string{"NATS_AUTOTLS_DNS_PROPAGATION_TIMEOUT=90", "NATS_AUTOTLS_DNS_POLLING_INTERVAL=250ms"}})
 	require.NoError(t, err)
@@ -174,6 +183,7 @@ func TestErrors(t *testing.T) {
 		"settings w/o provider": {env: []string{"NATS_AUTOTLS_DNS_SETTINGS_API_TOKEN=" + secret}, want: []string{"env NATS_AUTOTLS_DNS_SETTINGS_API_TOKEN", "dns.provider"}},
 		"bad email":             {file: "autotls { names: [a.example.com], acme { directory: letsencrypt, agree_tos: true, email: bob } }\n", want: []string{"nats.conf:1", "acme.email", "bob"}},
 		"acme without names":    {env: []string{"NATS_AUTOTLS_ACME_DIRECTORY=letsencrypt", "NATS_AUTOTLS_ACME_AGREE_TOS=true"}, want: []string{"env NATS_AUTOTLS_ACME_DIRECTORY", "autotls.names", "NATS_AUTOTLS_NAMES"}},
+		"bad key type":          {file: "autotls { roles { cluster { key_type: rsa1024 } } }\n", want: []string{"nats.conf:1", "roles.cluster.key_type", "rsa1024", "p256"}},
 		"bad resolver":          {env: []string{"NATS_AUTOTLS_DNS_RESOLVERS=1.2.3.4:99999"}, want: []string{"NATS_AUTOTLS_DNS_RESOLVERS", "port"}},
 	} {
 		t.Run(name, func(t *testing.T) {

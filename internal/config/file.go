@@ -156,14 +156,19 @@ func (w *fileWalker) roles(v any, pos string) error {
 		for _, k := range slices.Sorted(maps.Keys(rm)) {
 			val, p := unwrap(rm[k])
 			key := "roles." + name + "." + strings.ToLower(k)
-			if strings.ToLower(k) != "names" {
-				return &Error{Source: p, Field: key, Problem: "unknown setting", Fix: "a role takes names"}
+			kd := kList
+			switch strings.ToLower(k) {
+			case "names":
+			case "key_type":
+				kd = kString
+			default:
+				return &Error{Source: p, Field: key, Problem: "unknown setting", Fix: "a role takes names and key_type"}
 			}
-			names, err := parseTree(kList, val)
+			v, err := parseTree(kd, val)
 			if err != nil {
-				return &Error{Source: p, Field: key, Problem: err.Error(), Fix: "give a list of names"}
+				return &Error{Source: p, Field: key, Problem: err.Error(), Fix: "give " + kd.String()}
 			}
-			w.out = append(w.out, assignment{key: key, value: names, source: p})
+			w.out = append(w.out, assignment{key: key, value: v, source: p})
 		}
 	}
 	return nil

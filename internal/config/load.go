@@ -158,11 +158,17 @@ func (c *Config) assign(a assignment) {
 		}
 		c.DNS.Settings[strings.TrimPrefix(a.key, "dns.settings.")] = a.value.(string)
 	case strings.HasPrefix(a.key, "roles."):
-		role := strings.Split(a.key, ".")[1]
+		parts := strings.Split(a.key, ".")
 		if c.Roles == nil {
 			c.Roles = make(map[string]Role)
 		}
-		c.Roles[role] = Role{Names: a.value.([]string)}
+		r := c.Roles[parts[1]]
+		if parts[2] == "key_type" {
+			r.KeyType = a.value.(string)
+		} else {
+			r.Names = a.value.([]string)
+		}
+		c.Roles[parts[1]] = r
 	default:
 		s, _ := lookupSetting(a.key)
 		s.apply(c, a.value)

@@ -62,6 +62,7 @@ func settings() []setting {
 	return []setting{
 		{key: "names", flag: "autotls_names", kind: kList, doc: "DNS names, wildcards and IPs of this server", apply: list(func(c *Config) *[]string { return &c.Names })},
 		{key: "storage", flag: "autotls_storage", doc: "storage directory", apply: str(func(c *Config) *string { return &c.Storage })},
+		{key: "key_type", flag: "autotls_key_type", doc: "key algorithm of new certificates: p256, p384, rsa2048, rsa3072, rsa4096, ed25519", apply: str(func(c *Config) *string { return &c.KeyType })},
 		{key: "background", flag: "autotls_background", kind: kBool, doc: "serve before certificates are obtained", apply: boolean(func(c *Config) *bool { return &c.Background })},
 		{key: "log_json", flag: "autotls_log_json", kind: kBool, doc: "write the log as JSON lines", apply: boolean(func(c *Config) *bool { return &c.LogJSON })},
 		{key: "status", flag: "autotls_status", doc: "status endpoint address host:port", apply: str(func(c *Config) *string { return &c.Status })},

@@ -17,7 +17,7 @@ import (
 // of the offending value.
 func (c *Config) validate(reg *dnsprovider.Registry) error {
 	for _, check := range []func() error{
-		c.checkNames, c.checkAddrs, c.checkACME, c.checkEAB,
+		c.checkNames, c.checkKeyTypes, c.checkAddrs, c.checkACME, c.checkEAB,
 		func() error { return c.checkDNS(reg) }, c.checkWildcards, c.checkCA, c.checkKV,
 	} {
 		if err := check(); err != nil {
@@ -51,6 +51,22 @@ func (c *Config) checkNames() error {
 	}
 	return nil
 }
+
+func (c *Config) checkKeyTypes() error {
+	if !validKeyType(c.KeyType) {
+		return c.fail("key_type", c.KeyType, "unknown key type", "use "+strings.Join(keyTypes(), ", "))
+	}
+	for _, role := range slices.Sorted(mapsKeys(c.Roles)) {
+		if kt := c.Roles[role].KeyType; !validKeyType(kt) {
+			return c.fail("roles."+role+".key_type", kt, "unknown key type", "use "+strings.Join(keyTypes(), ", "))
+		}
+	}
+	return nil
+}
+
+func keyTypes() []string { return []string{"p256", "p384", "rsa2048", "rsa3072", "rsa4096", "ed25519"} }
+
+func validKeyType(kt string) bool { return kt == "" || slices.Contains(keyTypes(), kt) }
 
 func (c *Config) checkAddrs() error {
 	for _, a := range []struct{ key, value string }{{"status", c.Status}, {"http01", c.HTTP01}} {
