@@ -87,9 +87,10 @@ type Config struct {
 	// certificates and the private CA), for a Storage on the network such
 	// as kvstorage: every certificate served is also written to Cache, and
 	// when Storage cannot be reached (not a missing key, a failure) Start
-	// serves from Cache instead. While Storage cannot be locked nothing is
-	// ordered; once it is back, the Manager adopts Storage's certificate if
-	// it is newer, or writes its own back if Storage's is older or absent.
+	// serves from Cache instead. With a Storage whose Lock waits out an
+	// outage, as kvstorage's does, nothing is ordered meanwhile. Once
+	// Storage is back, the Manager adopts Storage's certificate if it is
+	// newer, or writes its own back if Storage's is older or absent.
 	// Nil means no cache.
 	Cache Storage
 

@@ -81,7 +81,8 @@
 //
 // [Config.Cache] keeps a local copy of what a Manager serves. When Storage
 // fails (an unreachable bucket), Start serves from the cache; no order is
-// placed while the storage lock cannot be taken; and once Storage answers
+// placed while a lock that waits out the outage (kvstorage's) cannot be
+// taken; and once Storage answers
 // again the Manager adopts a newer stored certificate, or writes its own
 // back if Storage holds an older one or none.
 //
