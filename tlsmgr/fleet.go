@@ -236,6 +236,20 @@ func (m *Manager) adoptAdvice(s *slot, stored renewState) {
 	s.wake()
 }
 
+// adviceFresh is how much older than a Manager's own advice the advice
+// another Manager stored may be and still spare it a write.
+const adviceFresh = time.Minute
+
+// adviceStored reports whether Storage already holds, with cur, renewal
+// advice about as fresh as st: another Manager of the fleet asked the
+// issuer moments ago, so storing st would take the lock for nothing (a
+// fleet starting together would queue on it once per Manager).
+func (m *Manager) adviceStored(ctx context.Context, s *slot, cur *certVersion, st renewState) bool {
+	v, sc, err := m.loadStored(ctx, storageKey(cur.issuerKey, s.id))
+	return err == nil && sameCert(v, cur) && hasWindow(sc.Renewal) &&
+		!sc.Renewal.NextCheck.Before(st.NextCheck.Add(-adviceFresh))
+}
+
 // writeBack stores cur, which the slot serves, if Storage still holds an
 // older certificate or none once the lock is taken: a certificate
 // obtained or cached while Storage was unreachable, or a Storage restored

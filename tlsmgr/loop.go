@@ -207,7 +207,7 @@ func (m *Manager) refreshAdvice(ctx context.Context, s *slot, adv RenewalAdvisor
 // persist stores the renewal state with cur, unless another Manager has
 // stored a different certificate meanwhile.
 func (m *Manager) persist(ctx context.Context, s *slot, cur *certVersion, st renewState) {
-	if cur.issuerKey != m.issuer(s).IssuerKey() {
+	if cur.issuerKey != m.issuer(s).IssuerKey() || m.adviceStored(ctx, s, cur, st) {
 		return
 	}
 	unlock, err := m.lock(ctx, s)
