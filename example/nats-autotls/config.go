@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
+	"maps"
 	"os"
 	"reflect"
 	"slices"
@@ -94,6 +96,19 @@ func (f *autoTLSFlags) apply(cfg *config.Config) {
 		// first public certificate arrives.
 		f.background = true
 	}
+}
+
+// logSources logs, at debug level, where each setting came from (never a
+// value), so that an operator can see which source won.
+func (f *autoTLSFlags) logSources(logger *slog.Logger) {
+	if f.cfg == nil || len(f.cfg.Sources) == 0 {
+		return
+	}
+	args := make([]any, 0, 2*len(f.cfg.Sources))
+	for _, k := range slices.Sorted(maps.Keys(f.cfg.Sources)) {
+		args = append(args, k, f.cfg.Sources[k])
+	}
+	logger.Debug("nats-autotls: configuration sources", args...)
 }
 
 // roleOf maps the configuration's role names to tlsmgr's.

@@ -142,6 +142,7 @@ func (p *process) serve(ctx context.Context, c *command) error {
 	if p.global {
 		slog.SetDefault(logger) // lego and the log package write there too
 	}
+	c.af.logSources(logger)
 	err = p.serveNode(ctx, func() { cancel(nil) }, c, logs, logger)
 	if cause := context.Cause(ctx); err == nil && errors.Is(cause, errFatal) {
 		err = cause
