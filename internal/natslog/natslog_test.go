@@ -233,3 +233,15 @@ func TestRemoteSyslogJSONKeepsThePriority(t *testing.T) {
 	require.NoError(t, err)
 	require.Regexp(t, `^<4>.*: \{"time":"[^"]+","level":"WARN","msg":"tlsmgr: certificate failed","error":"boom"\}$`, strings.TrimSpace(string(buf[:n])))
 }
+
+// Without a local syslog, -s is an error (nats-server's logger exits).
+func TestSyslogWithoutDaemonIsAnError(t *testing.T) {
+	if checkSyslog() == nil {
+		l, err := New(Options{Syslog: true})
+		require.NoError(t, err)
+		l.Noticef("natslog test line")
+		return
+	}
+	_, err := New(Options{Syslog: true})
+	require.ErrorContains(t, err, "syslog (-s)")
+}

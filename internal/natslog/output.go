@@ -51,6 +51,9 @@ func newOutput(o Options) (output, error) {
 		}
 		return &syslogOutput{l: srvlog.NewRemoteSysLogger(o.RemoteSyslog, true, true)}, nil
 	case o.Syslog:
+		if err := checkSyslog(); err != nil {
+			return nil, err
+		}
 		return &syslogOutput{l: srvlog.NewSysLogger(true, true)}, nil
 	case o.Stderr != nil:
 		return &writerOutput{w: o.Stderr}, nil

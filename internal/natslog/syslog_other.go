@@ -1,0 +1,7 @@
+//go:build windows || plan9 || wasm
+
+package natslog
+
+// checkSyslog has nothing to check here: nats-server logs to the Windows
+// event log.
+func checkSyslog() error { return nil }
