@@ -245,3 +245,14 @@ func TestSyslogWithoutDaemonIsAnError(t *testing.T) {
 	_, err := New(Options{Syslog: true})
 	require.ErrorContains(t, err, "syslog (-s)")
 }
+
+func TestRemoteSyslogThatCannotBeDialedIsAnError(t *testing.T) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	addr := l.Addr().String()
+	l.Close()
+	_, err = New(Options{RemoteSyslog: "tcp://" + addr})
+	require.ErrorContains(t, err, "remote syslog (-r)")
+	_, err = New(Options{RemoteSyslog: "ftp://" + addr})
+	require.ErrorContains(t, err, `network "ftp"`)
+}

@@ -63,15 +63,17 @@ func newOutput(o Options) (output, error) {
 }
 
 // checkSyslogURL refuses what nats-server's remote syslog logger would
-// exit on.
+// exit on: a URL it cannot parse or dial.
 func checkSyslogURL(s string) error {
 	u, err := url.Parse(s)
 	if err != nil {
 		return fmt.Errorf("natslog: remote syslog %q: %w", s, err)
 	}
 	switch u.Scheme {
-	case "udp", "tcp", "unix":
-		return nil
+	case "udp", "tcp":
+		return checkRemoteSyslog(u.Scheme, u.Host)
+	case "unix":
+		return checkRemoteSyslog(u.Scheme, u.Path)
 	}
 	return fmt.Errorf("natslog: remote syslog %q: network %q: use udp://HOST:PORT, tcp://HOST:PORT or unix:///PATH", s, u.Scheme)
 }

@@ -16,3 +16,13 @@ func checkSyslog() error {
 	}
 	return w.Close()
 }
+
+// checkRemoteSyslog is checkSyslog for a remote syslog server (a TCP or
+// unix socket that does not answer; UDP always dials).
+func checkRemoteSyslog(network, addr string) error {
+	w, err := syslog.Dial(network, addr, syslog.LOG_DEBUG, "nats-autotls")
+	if err != nil {
+		return fmt.Errorf("natslog: remote syslog (-r) %s://%s: %w", network, addr, err)
+	}
+	return w.Close()
+}
