@@ -293,3 +293,27 @@ func waitStored(t *testing.T, b *bucketServer, keys ...string) {
 		}
 	}
 }
+
+// TestStartWaitsOutAnOutage starts a Manager with no cache while the
+// bucket's server is down: Start does not fail, it retries, and returns
+// with a certificate once the server is up.
+func TestStartWaitsOutAnOutage(t *testing.T) {
+	bucket := newBucketServer(t)
+	bucket.stop()
+	started := make(chan *cachedNode, 1)
+	go func() { started <- startNode(t, bucket, nil, t.TempDir()) }()
+	select {
+	case <-started:
+		t.Fatal("Start returned with the bucket down and an empty cache")
+	case <-time.After(300 * time.Millisecond): // Start is retrying
+	}
+	bucket.start()
+	select {
+	case n := <-started:
+		c, _, err := n.m.Current(tlsmgr.RoleClient)
+		require.NoError(t, err)
+		require.NotNil(t, c.Leaf)
+	case <-time.After(15 * time.Second):
+		t.Fatal("Start did not finish within 15 s of the server's return")
+	}
+}
