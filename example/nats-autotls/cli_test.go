@@ -367,15 +367,17 @@ func TestBinaryTryCommandWorks(t *testing.T) {
 }
 
 // With a public (here: ACME) certificate the command does not name the
-// private CA's bundle, which cannot verify it.
+// private CA's bundle, which cannot verify it. With -D lego's own lines are
+// in the one log too.
 func TestBinaryTryCommandACME(t *testing.T) {
 	ca := acmetest.New(t, acmetest.Options{})
 	name := fmt.Sprintf("try-%d.example.test", time.Now().UnixNano())
 	dir := t.TempDir()
 	p := testbin.Start(t, cliWait, autotlsBinary(t), "-a", "127.0.0.1", "-p", strconv.Itoa(freePort(t)),
 		"-autotls_storage", dir, "-autotls_names", name, "-autotls_acme", ca.DirectoryURL, "-autotls_agree_tos",
-		"-autotls_acme_roots", writeDirectoryRoots(t, ca), "-autotls_http01", net.JoinHostPort("127.0.0.1", strconv.Itoa(ca.HTTPPort)))
+		"-autotls_acme_roots", writeDirectoryRoots(t, ca), "-autotls_http01", net.JoinHostPort("127.0.0.1", strconv.Itoa(ca.HTTPPort)), "-D")
 	line := p.WaitFor(t, "nats-autotls ready", 1)
+	require.Regexp(t, `(?m)^\[\d+\] \S+ \S+ \[DBG\] .*component=lego`, p.Output(), "lego's lines at debug level")
 	require.NotContains(t, line, "ca-bundle.pem", "the private CA cannot verify the ACME certificate")
 	require.Contains(t, line, "tls://"+name+":")
 }
