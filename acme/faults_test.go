@@ -102,7 +102,9 @@ func TestFaultRenewalInfo503(t *testing.T) {
 func TestFaultChallengeRetryAfterHour(t *testing.T) {
 	t.Parallel()
 	ca := acmetest.New(t, acmetest.Options{})
-	iss := newIssuer(t, baseConfig(t, ca))
+	cfg := baseConfig(t, ca)
+	cfg.OrderTimeout = time.Minute // polls at least every T/60 = 1 s
+	iss := newIssuer(t, cfg)
 	ca.Inject(acmetest.Fault{Path: acmetest.ChallengePath, Kind: acmetest.FaultPoll, RetryAfter: "3600"})
 
 	start := time.Now()
