@@ -26,7 +26,8 @@ const maxCNAMEs = 50
 // other's settings (lego keeps its own in package variables). Every query
 // takes a context and is bounded by the order's budget.
 type resolver struct {
-	servers []string // host:port; empty: those of /etc/resolv.conf
+	servers  []string // host:port; empty: those of /etc/resolv.conf
+	authPort string   // port of authoritative servers; "" means 53
 }
 
 // newResolver returns a resolver for servers ("host" or "host:port").
@@ -143,7 +144,9 @@ func (r *resolver) propagated(ctx context.Context, b budget, fqdn, value string,
 	return true, nil
 }
 
-// authoritative returns the name servers of fqdn's zone, on port 53.
+// authoritative returns the addresses of the name servers of fqdn's
+// zone, on port 53 (authPort), each looked up with the Issuer's own
+// resolvers (glue first).
 func (r *resolver) authoritative(ctx context.Context, b budget, fqdn string) ([]string, error) {
 	zone, err := r.findZone(ctx, b, fqdn)
 	if err != nil {
@@ -153,17 +156,52 @@ func (r *resolver) authoritative(ctx context.Context, b budget, fqdn string) ([]
 	if err != nil {
 		return nil, fmt.Errorf("name servers of %s: %w", zone, err)
 	}
+	port := r.authPort
+	if port == "" {
+		port = "53"
+	}
 	var out []string
 	for _, rr := range msg.Answer {
-		if ns, ok := rr.(*dns.NS); ok {
-			out = append(out, net.JoinHostPort(strings.TrimSuffix(ns.Ns, "."), "53"))
+		ns, ok := rr.(*dns.NS)
+		if !ok {
+			continue
 		}
+		ip := r.address(ctx, b, msg, ns.Ns)
+		if ip == "" {
+			return nil, fmt.Errorf("name server %s of %s: no address", ns.Ns, zone)
+		}
+		out = append(out, net.JoinHostPort(ip, port))
 	}
 	if len(out) == 0 {
 		return nil, fmt.Errorf("name servers of %s: none found", zone)
 	}
 	slices.Sort(out)
-	return out, nil
+	return slices.Compact(out), nil
+}
+
+// address returns an IP address of host: from the glue in msg, else from
+// an A, then AAAA, query to the resolvers; "" if none.
+func (r *resolver) address(ctx context.Context, b budget, msg *dns.Msg, host string) string {
+	for _, rr := range msg.Extra {
+		if a, ok := rr.(*dns.A); ok && strings.EqualFold(a.Hdr.Name, host) {
+			return a.A.String()
+		}
+	}
+	for _, qtype := range []uint16{dns.TypeA, dns.TypeAAAA} {
+		m, err := r.ask(ctx, b, host, qtype)
+		if err != nil {
+			continue
+		}
+		for _, rr := range m.Answer {
+			switch a := rr.(type) {
+			case *dns.A:
+				return a.A.String()
+			case *dns.AAAA:
+				return a.AAAA.String()
+			}
+		}
+	}
+	return ""
 }
 
 // hasTXT reports whether msg answers a TXT record with value.
