@@ -45,6 +45,10 @@ type Event struct {
 	// Reason says why an order starts, for EventObtaining: one of the
 	// Reason constants (such as ReasonARI or ReasonMissing).
 	Reason string
+	// Failure classifies Err: one of the Failure constants (such as
+	// FailureRateLimited), the reason label of the failure metrics; "" if
+	// Err is nil.
+	Failure string
 }
 
 // emit logs ev and hands it to the OnEvent callback. A zero ev.Time is
@@ -52,6 +56,9 @@ type Event struct {
 func (m *Manager) emit(ev Event) {
 	if ev.Time.IsZero() {
 		ev.Time = m.clock.Now()
+	}
+	if ev.Err != nil && ev.Failure == "" {
+		ev.Failure = FailureReason(ev.Err)
 	}
 	attrs := []any{
 		slog.String("event", string(ev.Type)),
@@ -67,7 +74,7 @@ func (m *Manager) emit(ev Event) {
 	}
 	switch {
 	case ev.Err != nil:
-		m.log.Warn("tlsmgr: certificate "+string(ev.Type), append(attrs, slog.String("error", ev.Err.Error()))...)
+		m.log.Warn("tlsmgr: certificate "+string(ev.Type), append(attrs, slog.String("failure", ev.Failure), slog.String("error", ev.Err.Error()))...)
 	default:
 		m.log.Info("tlsmgr: certificate "+string(ev.Type), attrs...)
 	}
