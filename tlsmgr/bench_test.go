@@ -26,13 +26,18 @@ func TestCertTableLookup(t *testing.T) {
 	wild := &tls.Certificate{Leaf: &x509.Certificate{DNSNames: []string{"*.wild.example.com"}}}
 	rs := tableRole(3)
 	t0 := rs.table()
-	rs.slot.cur.Store(&certVersion{table: newCertTable(append([]*tls.Certificate{t0.def, t0.exact["host-1.example.com"], t0.exact["host-2.example.com"]}, wild)...)})
+	host := func(n int) *tls.Certificate {
+		c, ok := t0.exact.get(fmt.Sprintf("host-%d.example.com", n))
+		require.True(t, ok)
+		return c
+	}
+	rs.slot.cur.Store(&certVersion{table: newCertTable(t0.def, host(1), host(2), wild)})
 	tests := []struct {
 		name, sni string
 		want      *tls.Certificate
 	}{
-		{"exact", "host-2.example.com", t0.exact["host-2.example.com"]},
-		{"upper case", "HOST-1.Example.COM", t0.exact["host-1.example.com"]},
+		{"exact", "host-2.example.com", host(2)},
+		{"upper case", "HOST-1.Example.COM", host(1)},
 		{"wildcard", "a.wild.example.com", wild},
 		{"wildcard is one label", "a.b.wild.example.com", t0.def},
 		{"empty SNI", "", t0.def},
@@ -49,6 +54,26 @@ func TestCertTableLookup(t *testing.T) {
 		_, _ = rs.getCertificate(&tls.ClientHelloInfo{ServerName: "host-2.example.com"})
 	})
 	require.Zero(t, allocs)
+}
+
+// TestCertTableIndexes covers the list and the map of nameIndex: a table
+// of more names than smallIndex, and a name two certificates share.
+func TestCertTableIndexes(t *testing.T) {
+	for _, n := range []int{1, smallIndex, smallIndex + 1, 100} {
+		rs := tableRole(n)
+		for i := range n {
+			got, err := rs.getCertificate(&tls.ClientHelloInfo{ServerName: fmt.Sprintf("host-%d.example.com", i)})
+			require.NoError(t, err)
+			require.Equal(t, []string{fmt.Sprintf("host-%d.example.com", i)}, got.Leaf.DNSNames, "n=%d", n)
+		}
+		allocs := testing.AllocsPerRun(100, func() {
+			_, _ = rs.getCertificate(&tls.ClientHelloInfo{ServerName: fmt.Sprintf("host-%d.example.com", n-1)})
+		})
+		require.LessOrEqual(t, allocs, 1.0) // the Sprintf
+	}
+	a := &tls.Certificate{Leaf: &x509.Certificate{DNSNames: []string{"same.example.com"}}}
+	b := &tls.Certificate{Leaf: &x509.Certificate{DNSNames: []string{"same.example.com"}}}
+	require.Same(t, b, newCertTable(a, b).lookup("same.example.com"), "the last certificate for a name wins")
 }
 
 func BenchmarkGetCertificate(b *testing.B) {

@@ -37,19 +37,20 @@ type roleState struct {
 	composed map[*tls.Config]struct{}
 }
 
-// certTable maps server names to certificates for one role. It is
-// immutable once published.
+// certTable maps server names to certificates for one certificate
+// version. It is immutable once published.
 type certTable struct {
-	exact map[string]*tls.Certificate
-	// wildcard maps the part after "*." of a wildcard SAN.
-	wildcard map[string]*tls.Certificate
+	exact nameIndex
+	// wildcard indexes the part after "*." of a wildcard SAN.
+	wildcard nameIndex
 	// def answers an empty or unknown server name.
 	def *tls.Certificate
 }
 
-// newCertTable indexes certs by their DNS SANs; the first is the default.
+// newCertTable indexes certs by their DNS SANs; the first is the default
+// and, for a name two certificates share, the last wins.
 func newCertTable(certs ...*tls.Certificate) *certTable {
-	t := &certTable{exact: make(map[string]*tls.Certificate), wildcard: make(map[string]*tls.Certificate)}
+	t := &certTable{}
 	for _, c := range certs {
 		if t.def == nil {
 			t.def = c
@@ -57,13 +58,68 @@ func newCertTable(certs ...*tls.Certificate) *certTable {
 		for _, san := range c.Leaf.DNSNames {
 			san = strings.ToLower(san)
 			if rest, ok := strings.CutPrefix(san, "*."); ok {
-				t.wildcard[rest] = c
+				t.wildcard.set(rest, c)
 			} else {
-				t.exact[san] = c
+				t.exact.set(san, c)
 			}
 		}
 	}
 	return t
+}
+
+// smallIndex is how many names a nameIndex keeps in a list before it
+// switches to a map.
+const smallIndex = 8
+
+// nameIndex finds a certificate by name: a short list scanned in order,
+// which takes far less memory than a map for the one to few names of a
+// certificate, or a map past smallIndex names.
+type nameIndex struct {
+	list []nameEntry
+	m    map[string]*tls.Certificate
+}
+
+type nameEntry struct {
+	name string
+	cert *tls.Certificate
+}
+
+// set maps name to c, replacing an earlier mapping.
+func (x *nameIndex) set(name string, c *tls.Certificate) {
+	if x.m != nil {
+		x.m[name] = c
+		return
+	}
+	for i := range x.list {
+		if x.list[i].name == name {
+			x.list[i].cert = c
+			return
+		}
+	}
+	if len(x.list) < smallIndex {
+		x.list = append(x.list, nameEntry{name, c})
+		return
+	}
+	x.m = make(map[string]*tls.Certificate, 2*smallIndex)
+	for _, e := range x.list {
+		x.m[e.name] = e.cert
+	}
+	x.list = nil
+	x.m[name] = c
+}
+
+// get returns the certificate for name. It allocates nothing.
+func (x *nameIndex) get(name string) (*tls.Certificate, bool) {
+	if x.m != nil {
+		c, ok := x.m[name]
+		return c, ok
+	}
+	for _, e := range x.list {
+		if e.name == name {
+			return e.cert, true
+		}
+	}
+	return nil, false
 }
 
 // lookup finds the certificate for name: exact match, then wildcard, then
@@ -72,11 +128,11 @@ func (t *certTable) lookup(name string) *tls.Certificate {
 	if name == "" {
 		return t.def
 	}
-	if c, ok := t.exact[name]; ok {
+	if c, ok := t.exact.get(name); ok {
 		return c
 	}
 	if i := strings.IndexByte(name, '.'); i >= 0 {
-		if c, ok := t.wildcard[name[i+1:]]; ok {
+		if c, ok := t.wildcard.get(name[i+1:]); ok {
 			return c
 		}
 	}
