@@ -5,6 +5,7 @@ import (
 	"context"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/require"
@@ -72,4 +73,28 @@ func TestProcessNameIsTheBinarysName(t *testing.T) {
 	} {
 		require.Equal(t, want, processName(arg0), arg0)
 	}
+}
+
+// The example --help_tls prints is accepted by -t as printed (with a
+// clients.pem in place): a help text must not show a configuration the
+// binary refuses.
+func TestHelpTLSExampleIsValid(t *testing.T) {
+	var help bytes.Buffer
+	require.NoError(t, run(context.Background(), []string{"--help_tls"}, &help, nil))
+	_, example, found := strings.Cut(help.String(), "\nExample:\n")
+	require.True(t, found, "no example in --help_tls")
+	conf, command, found := strings.Cut(example, "\n    nats-autotls ")
+	require.True(t, found, "no command in the example")
+
+	dir := t.TempDir()
+	t.Chdir(dir) // the example names clients.pem relative to the config
+	var out bytes.Buffer
+	require.NoError(t, run(context.Background(), []string{"-autotls_new_ca", filepath.Join(dir, "clients")}, &out, nil))
+	require.NoError(t, os.WriteFile(filepath.Join(dir, "nats.conf"), []byte(conf), 0o600))
+
+	args := strings.Fields(strings.ReplaceAll(command, "\\\n", " "))
+	args = append(args, "-t", "-autotls_storage", filepath.Join(dir, "storage"))
+	out.Reset()
+	require.NoError(t, run(context.Background(), args, &out, nil), "nats-autotls %s", strings.Join(args, " "))
+	require.Contains(t, out.String(), "is valid")
 }

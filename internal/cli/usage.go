@@ -152,7 +152,7 @@ Where the certificates come from:
     -autotls_acme URL        Public listeners (client, HTTPS monitoring,
                              websocket, MQTT, leafnode accept) from an ACME
                              CA such as Let's Encrypt (http-01, or dns-01
-                             with -autotls_dns_hook).
+                             with -autotls_dns_provider or -autotls_dns_hook).
     (default)                Everything from a private CA kept in
                              -autotls_storage; clients trust its bundle,
                              written to <storage>/ca-bundle.pem.
@@ -187,6 +187,9 @@ Example:
         min_version: "1.3"
     }
     cluster { port: 6222, routes: ["nats-route://nats-2.example.net:6222"] }
+    # the cluster's nodes share names that cover every route URL
+    # (the private CA signs routes, so a wildcard needs no dns-01):
+    autotls { roles { cluster { names: ["*.example.net"] } } }
 
     nats-autotls -c nats.conf -autotls_names nats-1.example.net \
         -autotls_acme letsencrypt -autotls_agree_tos -autotls_email ops@example.net

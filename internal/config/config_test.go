@@ -140,6 +140,19 @@ func TestRoleOverrides(t *testing.T) {
 	require.Equal(t, Role{Names: []string{"ws.example.com"}, KeyType: "rsa2048"}, cfg.Roles["websocket"])
 }
 
+// A wildcard for a role the private CA always signs (routes, gateways,
+// leafnode remotes) needs no dns-01, also when an ACME CA serves the
+// public roles over http-01: a cluster shares "*.example.net".
+func TestPrivateRoleWildcardWithHTTP01(t *testing.T) {
+	dir := t.TempDir()
+	for _, role := range []string{"cluster", "gateway", "leafnode_remote"} {
+		file := writeFile(t, dir, "nats.conf", "autotls { names: [nats-1.example.net], acme { directory: letsencrypt, agree_tos: true, email: ops@example.net }, roles { "+role+" { names: [\"*.example.net\"] } } }\n")
+		cfg, err := Load(Input{ConfigFile: file})
+		require.NoError(t, err, role)
+		require.Equal(t, []string{"*.example.net"}, cfg.Roles[role].Names)
+	}
+}
+
 func TestDurations(t *testing.T) {
 	cfg, err := Load(Input{Environ: []string{"NATS_AUTOTLS_DNS_PROPAGATION_TIMEOUT=90", "NATS_AUTOTLS_DNS_POLLING_INTERVAL=250ms"}})
 	require.NoError(t, err)
@@ -184,6 +197,7 @@ func TestErrors(t *testing.T) {
 		"bad email":             {file: "autotls { names: [a.example.com], acme { directory: letsencrypt, agree_tos: true, email: bob } }\n", want: []string{"nats.conf:1", "acme.email", "bob"}},
 		"acme without names":    {env: []string{"NATS_AUTOTLS_ACME_DIRECTORY=letsencrypt", "NATS_AUTOTLS_ACME_AGREE_TOS=true"}, want: []string{"env NATS_AUTOTLS_ACME_DIRECTORY", "autotls.names", "NATS_AUTOTLS_NAMES"}},
 		"bad key type":          {file: "autotls { roles { cluster { key_type: rsa1024 } } }\n", want: []string{"nats.conf:1", "roles.cluster.key_type", "rsa1024", "p256"}},
+		"wildcard role http01":  {file: "autotls { names: [a.example.com], acme { directory: letsencrypt, agree_tos: true }, roles { websocket { names: [\"*.example.com\"] } } }\n", want: []string{"nats.conf:1", "roles.websocket.names", "dns-01"}},
 		"bad resolver":          {env: []string{"NATS_AUTOTLS_DNS_RESOLVERS=1.2.3.4:99999"}, want: []string{"NATS_AUTOTLS_DNS_RESOLVERS", "port"}},
 	} {
 		t.Run(name, func(t *testing.T) {

@@ -243,7 +243,19 @@ func (c *Config) checkCommandLineSecrets(reg *dnsprovider.Registry) error {
 	return nil
 }
 
-// checkWildcards refuses wildcards that http-01 cannot prove.
+// privateRole reports whether a role of the roles block always takes its
+// certificate from the private CA (routes, gateways and leafnode remotes
+// need the clientAuth usage that public CAs no longer issue).
+func privateRole(role string) bool {
+	switch role {
+	case "cluster", "gateway", "leafnode_remote":
+		return true
+	}
+	return false
+}
+
+// checkWildcards refuses wildcards that http-01 cannot prove on the roles
+// an ACME CA certifies.
 func (c *Config) checkWildcards() error {
 	if c.ACME.Directory == "" || c.DNS.Enabled() || c.ACME.DNSPersist {
 		return nil
@@ -260,6 +272,9 @@ func (c *Config) checkWildcards() error {
 		return err
 	}
 	for _, role := range slices.Sorted(mapsKeys(c.Roles)) {
+		if privateRole(role) {
+			continue // always signed by the private CA, which signs wildcards
+		}
 		if err := check("roles."+role+".names", c.Roles[role].Names); err != nil {
 			return err
 		}
