@@ -258,7 +258,7 @@ func TestCancelCleansUp(t *testing.T) {
 		t.Fatal("Obtain did not return within 1 s of cancel")
 	}
 	require.Eventually(t, func() bool { return len(ca.DNS.TXT("_acme-challenge."+name)) == 0 },
-		5*time.Second, 10*time.Millisecond, "the challenge record is deleted after cancel")
+		testTimeout, 10*time.Millisecond, "the challenge record is deleted after cancel")
 
 	// The Issuer still works once the abandoned order is over.
 	mustObtain(t, iss, uniqueName(t))

@@ -8,6 +8,7 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"encoding/pem"
+	"errors"
 	"fmt"
 	"io"
 	"io/fs"
@@ -114,10 +115,16 @@ exec %[3]q -test.run='^TestHelperDNSHook$' -- "$@"
 	places := map[string]string{"log": out, "status": string(status)}
 	var accountKey string
 	require.NoError(t, filepath.WalkDir(storage, func(path string, d fs.DirEntry, err error) error {
+		if errors.Is(err, fs.ErrNotExist) {
+			return nil // a lock released while the walk ran
+		}
 		if err != nil || d.IsDir() {
 			return err
 		}
 		b, err := os.ReadFile(path)
+		if errors.Is(err, fs.ErrNotExist) {
+			return nil
+		}
 		if err != nil {
 			return err
 		}
