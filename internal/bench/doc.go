@@ -1,3 +1,5 @@
+//go:build unix
+
 // Package bench measures nats-autotls against plain nats-server TLS on
 // loopback, with embedded servers, a nats-server binary and real nats.go
 // clients, and judges the project's performance targets.

@@ -1,3 +1,5 @@
+//go:build unix
+
 // Command bench measures nats-autotls against plain nats-server TLS on
 // loopback and prints a table, then the same report as JSON; see package
 // internal/bench for what each section measures.
