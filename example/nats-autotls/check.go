@@ -5,6 +5,7 @@ import (
 	"io"
 	"log/slog"
 	"net/url"
+	"os"
 	"os/exec"
 
 	"github.com/nats-autotls/autotls/internal/confpos"
@@ -36,7 +37,8 @@ func checkConfig(c *command, stderr io.Writer) error {
 }
 
 // checkFiles checks what a run would only find out later: that the DNS
-// hook can be run and that -autotls_kv_url is a URL.
+// hook can be run, that -autotls_kv_url is a URL and that its credentials
+// and roots files can be opened.
 func (f *autoTLSFlags) checkFiles() error {
 	if f.dnsHook != "" {
 		if _, err := exec.LookPath(f.dnsHook); err != nil {
@@ -46,6 +48,17 @@ func (f *autoTLSFlags) checkFiles() error {
 	if f.kvURL != "" {
 		if _, err := url.Parse(f.kvURL); err != nil {
 			return fmt.Errorf("-autotls_kv_url: %w", err)
+		}
+		for _, file := range []struct{ flag, path string }{{"-autotls_kv_creds", f.kvCreds}, {"-autotls_kv_ca", f.kvCA}} {
+			if file.path == "" {
+				continue
+			}
+			// Opened, not read: a credentials file holds a secret.
+			r, err := os.Open(file.path)
+			if err != nil {
+				return fmt.Errorf("%s: %w: make the file readable by this user, or fix the path", file.flag, err)
+			}
+			r.Close()
 		}
 	}
 	return nil

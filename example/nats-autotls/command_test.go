@@ -98,3 +98,18 @@ func TestHelpTLSExampleIsValid(t *testing.T) {
 	require.NoError(t, run(context.Background(), args, &out, nil), "nats-autotls %s", strings.Join(args, " "))
 	require.Contains(t, out.String(), "is valid")
 }
+
+// -t finds a missing -autotls_kv_creds or -autotls_kv_ca file, which a run
+// would only find when it dials the bucket.
+func TestCheckConfigFindsMissingKVFiles(t *testing.T) {
+	dir := t.TempDir()
+	conf := filepath.Join(dir, "nats.conf")
+	require.NoError(t, os.WriteFile(conf, []byte("port: 4333\n"), 0o600))
+	for _, flag := range []string{"-autotls_kv_creds", "-autotls_kv_ca"} {
+		missing := filepath.Join(dir, "missing"+flag)
+		err := run(context.Background(), []string{"-t", "-c", conf, "-autotls_kv_url", "nats://127.0.0.1:4222", flag, missing}, &bytes.Buffer{}, nil)
+		require.Error(t, err, flag)
+		require.Contains(t, err.Error(), flag)
+		require.Contains(t, err.Error(), missing)
+	}
+}
