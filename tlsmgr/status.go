@@ -14,14 +14,14 @@ type CertStatus struct {
 	// IssuedBy is the IssuerKey of the issuer that issued the served
 	// certificate when Issuer is a [Fallback] that can tell, else "".
 	IssuedBy string  `json:"issued_by,omitempty"`
-	KeyType  KeyType `json:"key_type"`
+	KeyType  KeyType `json:"key_type"` // the key algorithm of new certificates
 	// Served reports whether a certificate is served to handshakes; the
 	// fields up to NotAfter are zero while it is not.
 	Served bool `json:"served"`
 	// Serial is the leaf's serial number in hex.
 	Serial    string    `json:"serial,omitempty"`
-	NotBefore time.Time `json:"not_before,omitzero"`
-	NotAfter  time.Time `json:"not_after,omitzero"`
+	NotBefore time.Time `json:"not_before,omitzero"` // the leaf's validity start
+	NotAfter  time.Time `json:"not_after,omitzero"`  // the leaf's expiry
 	// NextRenewal is when the next attempt is planned, and RenewalReason
 	// why (one of the Reason constants).
 	NextRenewal   time.Time `json:"next_renewal,omitzero"`

@@ -37,8 +37,8 @@ type Source interface {
 // A Target is one listener to check: its name and the role whose
 // certificate it serves.
 type Target struct {
-	Name string
-	Role tlsmgr.Role
+	Name string      // the listener, such as "client" or "https"
+	Role tlsmgr.Role // the role whose certificate it serves
 }
 
 // A Report is the outcome of Check. Its JSON form is the body of /healthz.
@@ -57,9 +57,9 @@ type Report struct {
 
 // A Problem is one target that is not served as it should be.
 type Problem struct {
-	Listener string      `json:"listener"`
-	Role     tlsmgr.Role `json:"role"`
-	Reason   string      `json:"reason"`
+	Listener string      `json:"listener"` // the Target's Name
+	Role     tlsmgr.Role `json:"role"`     // the Target's Role
+	Reason   string      `json:"reason"`   // what is wrong, for an operator
 	// NotAfter is the served certificate's expiry, zero if none.
 	NotAfter time.Time `json:"not_after,omitzero"`
 }
