@@ -8,6 +8,7 @@ import (
 	"net"
 	"os"
 	"path/filepath"
+	"reflect"
 	"slices"
 	"strings"
 	"time"
@@ -169,6 +170,7 @@ type RoleConfig struct {
 // It is the only place defaults are decided. It does no I/O besides asking
 // the OS for the user cache directory.
 func (c Config) withDefaults() (Config, error) {
+	c.dropNilPointers()
 	if err := c.validate(); err != nil {
 		return Config{}, err
 	}
@@ -223,6 +225,48 @@ func (c Config) withDefaults() (Config, error) {
 		c.Storage = NewFileStorage(filepath.Join(dir, "nats-autotls"), WithStorageLogger(c.Logger))
 	}
 	return c, nil
+}
+
+// dropNilPointers turns interface fields that hold a nil pointer (a nil
+// *acme.Issuer assigned to Issuer, say) into plain nils, so that they mean
+// what the field's documentation says nil means instead of panicking when
+// a method is called on them. Roles is copied, never modified.
+func (c *Config) dropNilPointers() {
+	if isNilValue(c.Issuer) {
+		c.Issuer = nil
+	}
+	if isNilValue(c.PrivateCA) {
+		c.PrivateCA = nil
+	}
+	if isNilValue(c.Storage) {
+		c.Storage = nil
+	}
+	if isNilValue(c.Cache) {
+		c.Cache = nil
+	}
+	if len(c.Roles) > 0 {
+		roles := make(map[Role]RoleConfig, len(c.Roles))
+		for r, rc := range c.Roles {
+			if isNilValue(rc.Issuer) {
+				rc.Issuer = nil
+			}
+			roles[r] = rc
+		}
+		c.Roles = roles
+	}
+}
+
+// isNilValue reports whether v is nil or an interface holding a nil
+// pointer, map, slice, func or channel.
+func isNilValue(v any) bool {
+	if v == nil {
+		return true
+	}
+	switch rv := reflect.ValueOf(v); rv.Kind() {
+	case reflect.Pointer, reflect.Map, reflect.Slice, reflect.Func, reflect.Chan, reflect.Interface:
+		return rv.IsNil()
+	}
+	return false
 }
 
 // validate checks every field of c, naming the field, the value and the fix.

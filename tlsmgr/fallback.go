@@ -40,7 +40,7 @@ func NewFallback(issuers ...Issuer) (*Fallback, error) {
 	}
 	keys := make([]string, len(issuers))
 	for i, iss := range issuers {
-		if iss == nil {
+		if isNilValue(iss) {
 			return nil, fmt.Errorf("tlsmgr: fallback: issuer %d is nil", i)
 		}
 		keys[i] = iss.IssuerKey()
