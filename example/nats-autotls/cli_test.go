@@ -425,6 +425,21 @@ func TestBinaryStopsWhileStarting(t *testing.T) {
 	require.NotContains(t, p.Output(), "Server is ready")
 }
 
+// With -autotls_log_json and no -l, the error that ends the run is one
+// JSON line like every other, not repeated as text by main.
+func TestBinaryJSONLogFatalErrorIsJSON(t *testing.T) {
+	held, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	defer held.Close()
+	out, code := runBinary(t, "-a", "127.0.0.1", "-p", strconv.Itoa(held.Addr().(*net.TCPAddr).Port),
+		"-autotls_log_json", "-autotls_storage", filepath.Join(t.TempDir(), "storage"))
+	require.Equal(t, 1, code, out)
+	require.Contains(t, out, "stopped after a fatal error")
+	for _, line := range strings.Split(strings.TrimSpace(out), "\n") {
+		require.True(t, json.Valid([]byte(line)), "not a JSON line: %s", line)
+	}
+}
+
 // A listener that cannot listen: nats-server logs [FTL]; the node shuts
 // down cleanly and the process exits 1, with both lines in the -l file.
 func TestBinaryPortInUseExits1(t *testing.T) {

@@ -53,10 +53,20 @@ func main() {
 	err := p.run(context.Background())
 	signal.Stop(sigs)
 	if err != nil {
-		fmt.Fprintf(os.Stderr, "nats-autotls: %v\n", err)
+		if !errors.As(err, new(*loggedError)) {
+			fmt.Fprintf(os.Stderr, "nats-autotls: %v\n", err)
+		}
 		os.Exit(cli.ExitCode(err))
 	}
 }
+
+// loggedError is an error the run already wrote to standard error as a
+// JSON log line; main does not print it again as text, so that every line
+// of a -autotls_log_json run is one JSON object.
+type loggedError struct{ err error }
+
+func (e *loggedError) Error() string { return e.err.Error() }
+func (e *loggedError) Unwrap() error { return e.err }
 
 // process is what run needs from the operating system.
 type process struct {
@@ -149,6 +159,9 @@ func (p *process) serve(ctx context.Context, c *command) error {
 	}
 	if err != nil {
 		logs.Errorf("nats-autotls: %v", err)
+		if c.af.logJSON && c.opts.LogFile == "" && !c.opts.Syslog && c.opts.RemoteSyslog == "" {
+			err = &loggedError{err}
+		}
 	}
 	return err
 }
@@ -156,7 +169,7 @@ func (p *process) serve(ctx context.Context, c *command) error {
 // errFatal ends a run after nats-server logged a fatal error (a listener
 // that cannot listen): the node shuts down cleanly, releasing its locks,
 // and the process exits 1 (nats-server's logger exits at once).
-var errFatal = errors.New("stopped after a fatal error (see the [FTL] line)")
+var errFatal = errors.New("stopped after a fatal error (see the FTL or FATAL line before)")
 
 // openLog opens the one log of the process: the server's lines and the
 // manager's go where the options say (-l, -s, -r, standard error), at the
