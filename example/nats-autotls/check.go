@@ -1,12 +1,14 @@
 package main
 
 import (
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
 	"net/url"
 	"os"
 	"os/exec"
+	"strings"
 
 	"github.com/nats-autotls/autotls/internal/confpos"
 	"github.com/nats-autotls/autotls/natsopts"
@@ -46,8 +48,11 @@ func (f *autoTLSFlags) checkFiles() error {
 		}
 	}
 	if f.kvURL != "" {
-		if _, err := url.Parse(f.kvURL); err != nil {
-			return fmt.Errorf("-autotls_kv_url: %w", err)
+		for _, u := range strings.Split(f.kvURL, ",") {
+			if _, err := url.Parse(strings.TrimSpace(u)); err != nil {
+				// Not err: its text quotes the URL and any password in it.
+				return errors.New("-autotls_kv_url: not a URL: write nats://host:4222 (a comma-separated list for a cluster)")
+			}
 		}
 		for _, file := range []struct{ flag, path string }{{"-autotls_kv_creds", f.kvCreds}, {"-autotls_kv_ca", f.kvCA}} {
 			if file.path == "" {

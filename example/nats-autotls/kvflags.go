@@ -7,6 +7,8 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/url"
+	"strings"
 	"time"
 
 	"github.com/nats-io/nats.go"
@@ -51,13 +53,13 @@ func (f *autoTLSFlags) openKV(ctx context.Context, logger *slog.Logger) (*kvStor
 	opts := []nats.Option{
 		nats.Name("nats-autotls storage"), nats.MaxReconnects(-1), nats.RetryOnFailedConnect(true),
 		nats.ErrorHandler(func(_ *nats.Conn, _ *nats.Subscription, err error) {
-			logger.Debug("nats-autotls: storage connection", "url", f.kvURL, "error", err)
+			logger.Debug("nats-autotls: storage connection", "url", f.kvURLRedacted(), "error", err)
 		}),
 		nats.DisconnectErrHandler(func(_ *nats.Conn, err error) {
 			logger.Warn("nats-autotls: storage connection lost; serving from the cache, ordering nothing until it returns",
-				"url", f.kvURL, "error", err)
+				"url", f.kvURLRedacted(), "error", err)
 		}),
-		nats.ReconnectHandler(func(*nats.Conn) { logger.Info("nats-autotls: storage connection back", "url", f.kvURL) }),
+		nats.ReconnectHandler(func(*nats.Conn) { logger.Info("nats-autotls: storage connection back", "url", f.kvURLRedacted()) }),
 	}
 	if f.kvCreds != "" {
 		opts = append(opts, nats.UserCredentials(f.kvCreds))
@@ -67,23 +69,39 @@ func (f *autoTLSFlags) openKV(ctx context.Context, logger *slog.Logger) (*kvStor
 	}
 	nc, err := nats.Connect(f.kvURL, opts...)
 	if err != nil {
-		return nil, fmt.Errorf("-autotls_kv_url %s: %w", f.kvURL, err)
+		return nil, fmt.Errorf("-autotls_kv_url %s: %w", f.kvURLRedacted(), err)
 	}
 	js, err := jetstream.New(nc)
 	if err != nil {
 		nc.Close()
-		return nil, fmt.Errorf("-autotls_kv_url %s: %w", f.kvURL, err)
+		return nil, fmt.Errorf("-autotls_kv_url %s: %w", f.kvURLRedacted(), err)
 	}
 	storage, err := kvstorage.New(ctx, js, kvstorage.Config{Bucket: f.kvBucket, Logger: logger, AllowOffline: true})
 	if err != nil {
 		nc.Close()
-		return nil, fmt.Errorf("-autotls_kv_url %s: %w", f.kvURL, err)
+		return nil, fmt.Errorf("-autotls_kv_url %s: %w", f.kvURLRedacted(), err)
 	}
 	if !nc.IsConnected() {
 		logger.Warn("nats-autotls: storage unreachable at start; serving from the cache in -autotls_storage until it is back",
-			"url", f.kvURL)
+			"url", f.kvURLRedacted())
 	}
 	return &kvStore{nc: nc, storage: storage}, nil
+}
+
+// kvURLRedacted is -autotls_kv_url (a comma-separated list of URLs) with
+// every password replaced by "xxxxx", for log lines and errors.
+func (f *autoTLSFlags) kvURLRedacted() string {
+	urls := strings.Split(f.kvURL, ",")
+	for i, raw := range urls {
+		u, err := url.Parse(strings.TrimSpace(raw))
+		switch {
+		case err != nil:
+			urls[i] = "(not a URL)" // its error text would quote it
+		default:
+			urls[i] = u.Redacted()
+		}
+	}
+	return strings.Join(urls, ",")
 }
 
 // close releases the bucket's locks and the connection.

@@ -146,3 +146,39 @@ exec %[3]q -test.run='^TestHelperDNSHook$' -- "$@"
 		require.NotContains(t, text, accountKey, "account key in %s", where)
 	}
 }
+
+// A password in -autotls_kv_url stays out of the log lines about the
+// bucket's connection, as the README promises for URL passwords.
+func TestBinaryKVURLPasswordRedacted(t *testing.T) {
+	const password = "KV-PASSWORD-MARKER"
+	dead, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	addr := dead.Addr().String()
+	require.NoError(t, dead.Close()) // nothing listens there: the bucket is down
+	dir := t.TempDir()
+	logs := &lockedBuffer{}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() {
+		done <- run(ctx, []string{"-D", "-a", "127.0.0.1", "-p", strconv.Itoa(freePort(t)),
+			"-autotls_storage", filepath.Join(dir, "storage"), "-autotls_kv_url", "nats://bob:" + password + "@" + addr}, logs, nil)
+	}()
+	deadline := time.Now().Add(30 * time.Second)
+	for !strings.Contains(logs.String(), "storage unreachable at start") && time.Now().Before(deadline) {
+		time.Sleep(20 * time.Millisecond)
+	}
+	cancel()
+	select {
+	case <-done:
+	case <-time.After(30 * time.Second):
+		t.Fatal("nats-autotls did not stop within 30s")
+	}
+	out := logs.String()
+	require.Contains(t, out, "storage unreachable at start")
+	require.Contains(t, out, "nats://bob:xxxxx@"+addr, "the URL is logged, redacted")
+	require.NotContains(t, out, password)
+
+	err = run(context.Background(), []string{"-t", "-c", writeConf(t, "port: 4333\n"), "-autotls_kv_url", "nats://bob:" + password + "@[::1"}, logs, nil)
+	require.Error(t, err)
+	require.NotContains(t, err.Error(), password)
+}
