@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"io/fs"
+	"log/slog"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -80,14 +81,16 @@ func (f *fleetState) notify(key string) {
 
 // openWatch starts watching the certificates and the private CA if
 // Storage is a Watcher, and returns the channel of changed keys, or nil.
-func (m *Manager) openWatch(ctx context.Context) <-chan string {
+// A failure is logged at level (a warning the first time; the retries,
+// every watchRetry while the storage is down, at debug level).
+func (m *Manager) openWatch(ctx context.Context, level slog.Level) <-chan string {
 	w, ok := m.cfg.Storage.(Watcher)
 	if !ok {
 		return nil
 	}
 	keys, err := w.Watch(ctx, "")
 	if err != nil {
-		m.log.Warn("tlsmgr: watch storage; checking it periodically instead", "error", err)
+		m.log.Log(ctx, level, "tlsmgr: watch storage; checking it periodically instead", "error", err)
 		return nil
 	}
 	return keys
@@ -112,6 +115,10 @@ func (m *Manager) watchStorage(ctx context.Context, keys <-chan string) {
 			return
 		case key, ok := <-keys:
 			if !ok {
+				if ctx.Err() != nil {
+					return
+				}
+				m.log.Warn("tlsmgr: storage watch ended; reopening it, and checking the storage periodically meanwhile")
 				keys = nil
 				reopen.Reset(watchRetry)
 				continue
@@ -119,7 +126,7 @@ func (m *Manager) watchStorage(ctx context.Context, keys <-chan string) {
 			m.fleet.notify(key)
 			m.syncKey(ctx, key)
 		case <-reopen.C:
-			if keys = m.openWatch(ctx); keys == nil {
+			if keys = m.openWatch(ctx, slog.LevelDebug); keys == nil {
 				reopen.Reset(watchRetry)
 				continue
 			}

@@ -170,7 +170,7 @@ func (m *Manager) launch(ctx, runCtx context.Context) error {
 	defer m.wg.Done()
 	ctx, release := untilClosed(ctx, runCtx)
 	defer release()
-	keys := m.openWatch(runCtx)
+	keys := m.openWatch(runCtx, slog.LevelWarn)
 	m.wg.Add(1)
 	go m.watchStorage(runCtx, keys)
 	if err := m.ensurePrivateCA(ctx); err != nil {
