@@ -31,7 +31,7 @@ func checkConfig(c *command, stderr io.Writer) error {
 	defer m.Close()
 	if c.af.exportDir == "" { // sidecar mode runs no server
 		if err := natsopts.Check(c.opts, m); err != nil {
-			return confpos.Annotate(err, c.opts.ConfigFile)
+			return confpos.Annotate(operatorFix(err), c.opts.ConfigFile)
 		}
 	}
 	fmt.Fprintf(stderr, "nats-autotls: configuration file %s is valid (%s)\n", c.opts.ConfigFile, c.opts.ConfigDigest())
@@ -67,4 +67,26 @@ func (f *autoTLSFlags) checkFiles() error {
 		}
 	}
 	return nil
+}
+
+// operatorFix rewrites the fixes natsopts words for the Go API into the
+// binary's settings: a route or gateway URL that the role's names do not
+// cover is fixed with names in the autotls block, not with
+// natsopts.PeerNames, which the binary does not expose.
+func operatorFix(err error) error {
+	if joined, ok := err.(interface{ Unwrap() []error }); ok {
+		for _, e := range joined.Unwrap() {
+			operatorFix(e)
+		}
+		return err
+	}
+	var ce *natsopts.ConfigError
+	if errors.As(err, &ce) && strings.Contains(ce.Fix, "PeerNames(false)") {
+		role := "cluster"
+		if strings.HasPrefix(ce.Listener, "gateway") {
+			role = "gateway"
+		}
+		ce.Fix = fmt.Sprintf("give the %[1]s names that cover every peer's URL, shared by the nodes: autotls { roles { %[1]s { names: [\"*.example.com\"] } } } (the private CA signs them; no dns-01 needed), or -autotls_names with such a wildcard", role)
+	}
+	return err
 }

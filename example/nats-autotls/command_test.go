@@ -113,3 +113,15 @@ func TestCheckConfigFindsMissingKVFiles(t *testing.T) {
 		require.Contains(t, err.Error(), missing)
 	}
 }
+
+// A route URL the cluster's names do not cover is refused with a fix an
+// operator can apply (the autotls block), not the Go API's PeerNames.
+func TestCheckConfigRouteFixIsForOperators(t *testing.T) {
+	conf := filepath.Join(t.TempDir(), "nats.conf")
+	require.NoError(t, os.WriteFile(conf, []byte("port: 4333\ncluster { port: 6333, routes: [\"nats-route://nats-2.example.net:6333\"] }\n"), 0o600))
+	err := run(context.Background(), []string{"-t", "-c", conf, "-autotls_names", "nats-1.example.net"}, &bytes.Buffer{}, nil)
+	require.Error(t, err)
+	require.Contains(t, err.Error(), "nats.conf:2")
+	require.Contains(t, err.Error(), "roles { cluster { names:")
+	require.NotContains(t, err.Error(), "PeerNames")
+}

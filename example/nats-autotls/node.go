@@ -90,7 +90,7 @@ func prepareNode(ctx context.Context, opts *server.Options, af *autoTLSFlags, lo
 func (n *node) start(ctx context.Context, logger *slog.Logger) error {
 	if !n.sidecar { // refuse what cannot be honoured before ordering anything
 		if err := natsopts.Check(n.opts, n.manager); err != nil {
-			return confpos.Annotate(err, n.opts.ConfigFile)
+			return confpos.Annotate(operatorFix(err), n.opts.ConfigFile)
 		}
 	}
 	if err := n.manager.Start(ctx); err != nil {
