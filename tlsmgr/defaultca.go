@@ -95,17 +95,10 @@ func (m *Manager) tryFleetCA(ctx context.Context) (storedCA, error) {
 		return sc, err
 	}
 	const lock = "privateca"
-	lctx, cancel := context.WithCancelCause(ctx)
-	defer cancel(nil)
-	go func() {
-		select {
-		case <-stored:
-			cancel(errAdopted)
-		case <-lctx.Done():
-		}
-	}()
+	lctx, stop := untilAdopted(ctx, stored)
+	defer stop()
 	if err := m.cfg.Storage.Lock(lctx, lock); err != nil {
-		if ctx.Err() == nil && errors.Is(context.Cause(lctx), errAdopted) {
+		if wasAdopted(ctx, lctx) {
 			return m.loadCA(ctx)
 		}
 		return storedCA{}, fmt.Errorf("tlsmgr: private CA: lock: %w", err)

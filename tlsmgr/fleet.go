@@ -307,6 +307,26 @@ func sameCert(a, b *certVersion) bool {
 // errAdopted cancels a lock wait made pointless by an adoption.
 var errAdopted = errors.New("tlsmgr: another Manager's certificate was adopted")
 
+// untilAdopted returns a context that ends with errAdopted as soon as
+// adopted is closed, and the function that releases it.
+func untilAdopted(ctx context.Context, adopted <-chan struct{}) (context.Context, func()) {
+	lctx, cancel := context.WithCancelCause(ctx)
+	go func() {
+		select {
+		case <-adopted:
+			cancel(errAdopted)
+		case <-lctx.Done():
+		}
+	}()
+	return lctx, func() { cancel(nil) }
+}
+
+// wasAdopted reports whether lctx, from untilAdopted(ctx, ...), ended
+// because of an adoption rather than because ctx did.
+func wasAdopted(ctx, lctx context.Context) bool {
+	return ctx.Err() == nil && errors.Is(context.Cause(lctx), errAdopted)
+}
+
 // lockOrAdopted takes the slot's storage lock as lockForOrder does, but,
 // unless force is set, stops waiting as soon as the slot serves a
 // certificate other than cur: one another Manager stored meanwhile,
@@ -320,17 +340,10 @@ func (m *Manager) lockOrAdopted(ctx context.Context, s *slot, cur *certVersion, 
 	if cur != nil {
 		changed = cur.replaced
 	}
-	lctx, cancel := context.WithCancelCause(ctx)
-	defer cancel(nil)
-	go func() {
-		select {
-		case <-changed:
-			cancel(errAdopted)
-		case <-lctx.Done():
-		}
-	}()
+	lctx, stop := untilAdopted(ctx, changed)
+	defer stop()
 	unlock, locked, err = m.lockForOrder(lctx, s)
-	if err != nil && ctx.Err() == nil && errors.Is(context.Cause(lctx), errAdopted) {
+	if err != nil && wasAdopted(ctx, lctx) {
 		return nil, false, true, nil
 	}
 	return unlock, locked, false, err

@@ -6,7 +6,6 @@ import (
 	"flag"
 	"fmt"
 	"os"
-	"strings"
 	"time"
 
 	"github.com/nats-autotls/autotls/acme"
@@ -91,15 +90,7 @@ func (f *autoTLSFlags) register(fs *flag.FlagSet) {
 func (f *autoTLSFlags) nameList() []string { return splitList(f.names) }
 
 // splitList splits a comma-separated flag value, dropping blanks.
-func splitList(s string) []string {
-	var out []string
-	for _, n := range strings.Split(s, ",") {
-		if n = strings.TrimSpace(n); n != "" {
-			out = append(out, n)
-		}
-	}
-	return out
-}
+func splitList(s string) []string { return config.SplitList(s) }
 
 // solvers returns the challenge solvers the configuration asks for:
 // dns-01 through the named provider or the hook if one is given, else

@@ -35,7 +35,7 @@ func parseText(k kind, s string) (any, error) {
 		}
 		return b, nil
 	case kList:
-		return splitList(s), nil
+		return SplitList(s), nil
 	case kDuration:
 		return parseDuration(s)
 	}
@@ -56,7 +56,7 @@ func parseTree(k kind, v any) (any, error) {
 	case kList:
 		switch v := v.(type) {
 		case string:
-			return splitList(v), nil
+			return SplitList(v), nil
 		case []any:
 			out := make([]string, 0, len(v))
 			for _, e := range v {
@@ -109,8 +109,9 @@ func typeName(v any) string {
 	return fmt.Sprintf("%T", v)
 }
 
-// splitList splits a comma-separated value, dropping blanks.
-func splitList(s string) []string {
+// SplitList splits a comma-separated value (a flag, a variable), dropping
+// blanks.
+func SplitList(s string) []string {
 	var out []string
 	for _, e := range strings.Split(s, ",") {
 		if e = strings.TrimSpace(e); e != "" {
