@@ -201,7 +201,7 @@ func (i *Issuer) obtainPersist(ctx context.Context, req *request) ([][]byte, err
 	}
 	opts := &api.OrderOptions{Profile: i.cfg.Profile, ReplacesCertID: req.replaces}
 	if i.cfg.Lifetime > 0 {
-		opts.NotAfter = time.Now().Add(i.cfg.Lifetime)
+		opts.NotAfter = i.now().Add(i.cfg.Lifetime)
 	}
 	order, err := core.Orders.NewWithOptions(req.names, opts)
 	if err != nil {
@@ -217,7 +217,7 @@ func (i *Issuer) obtainPersist(ctx context.Context, req *request) ([][]byte, err
 		return nil, classify(err, i.now())
 	}
 	finalized.Location = order.Location
-	if order, err = pollOrder(ctx, core, finalized); err != nil {
+	if order, err = i.pollOrder(ctx, core, finalized); err != nil {
 		return nil, err
 	}
 	pemChain, _, err := core.Certificates.Get(order.Certificate, true)
@@ -279,7 +279,7 @@ func (i *Issuer) persistAuthorize(ctx context.Context, core *api.Core, authzURL 
 }
 
 // pollOrder waits until a finalized order is valid.
-func pollOrder(ctx context.Context, core *api.Core, order legoacme.ExtendedOrder) (legoacme.ExtendedOrder, error) {
+func (i *Issuer) pollOrder(ctx context.Context, core *api.Core, order legoacme.ExtendedOrder) (legoacme.ExtendedOrder, error) {
 	for wait := 10 * time.Millisecond; ; wait = min(2*wait, 2*time.Second) {
 		switch order.Status {
 		case legoacme.StatusValid:
@@ -296,7 +296,7 @@ func pollOrder(ctx context.Context, core *api.Core, order legoacme.ExtendedOrder
 		}
 		o, err := core.Orders.Get(order.Location)
 		if err != nil {
-			return order, classify(err, time.Now())
+			return order, classify(err, i.now())
 		}
 		o.Location = order.Location
 		order = o

@@ -76,7 +76,7 @@ func (i *Issuer) checkPersist(ctx context.Context, names []string, issuer, accou
 		if err != nil {
 			return &ValidationError{Name: r.Covers[0], Detail: fmt.Sprintf("dns-persist-01: look up TXT %s: %v", r.Name, err)}
 		}
-		if err := matchPersist(r, found, issuer, accountURL, time.Now(), warn, i.log.Warn); err != nil {
+		if err := matchPersist(r, found, issuer, accountURL, i.now(), warn, i.log.Warn); err != nil {
 			return err
 		}
 	}
